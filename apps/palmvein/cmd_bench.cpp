@@ -1,0 +1,11 @@
+// TODO(owner): implement 'palmvein bench'. Placeholder so the tool builds while the command is written.
+#include "commands.hpp"
+
+namespace palmvein::cli {
+
+void add_bench_command(CLI::App& app, int& exit_code) {
+  (void)app;
+  (void)exit_code;
+}
+
+}  // namespace palmvein::cli

@@ -1,0 +1,101 @@
+// The sensor SDK: enumerate, open by URI, stream frames, control illumination and exposure.
+// Errors follow libfprint: RetryError (the user can fix it; also used as live guidance) and
+// DeviceError (busy, protocol, timeout, removed, permission). Never a hang: every blocking call
+// takes a timeout.
+// Thread-safety: a Sensor is used by one thread at a time, except cancel(), which any thread may call.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "palmvein/error.hpp"
+#include "palmvein/image.hpp"
+
+PALMVEIN_NAMESPACE_BEGIN
+
+// Things the user can fix. Carries a guidance message ("Move your palm closer").
+enum class RetryReason : std::uint8_t { NoPalm, TooClose, TooFar, NotCentred, Moving, TooBright, TooDark };
+PALMVEIN_API std::string_view to_string(RetryReason reason) noexcept;
+PALMVEIN_API std::string_view guidance(RetryReason reason) noexcept;
+
+class PALMVEIN_API RetryError : public Error {
+ public:
+  RetryError(RetryReason reason, const std::string& message) : Error(message), reason_(reason) {}
+  RetryReason reason() const noexcept { return reason_; }
+
+ private:
+  RetryReason reason_;
+};
+
+// Device faults. The sensor is unusable until reopened (except Timeout, which may be retried).
+enum class DeviceFault : std::uint8_t { NotFound, Busy, Permission, Protocol, Timeout, Removed, Io, Cancelled, Unsupported };
+PALMVEIN_API std::string_view to_string(DeviceFault fault) noexcept;
+
+class PALMVEIN_API DeviceError : public Error {
+ public:
+  DeviceError(DeviceFault fault, const std::string& message) : Error(message), fault_(fault) {}
+  DeviceFault fault() const noexcept { return fault_; }
+
+ private:
+  DeviceFault fault_;
+};
+
+struct SensorCapabilities {
+  int width = 0;
+  int height = 0;
+  int bit_depth = 8;                          // 8..16
+  std::vector<int> wavelengths_nm;            // NIR banks, e.g. {850, 940}
+  int illumination_levels = 0;                // 0 = fixed illumination; else levels 0..N-1 per bank
+  std::uint32_t exposure_min_us = 0;
+  std::uint32_t exposure_max_us = 0;
+  double max_fps = 0;
+};
+
+struct SensorInfo {
+  std::string uri;           // e.g. "virtual:", "usb:1209:7a1e:SN0001", "uvc:0c45:6366"
+  std::string driver;        // "virtual", "file", "myid-usb", "uvc"
+  std::string name;          // human-readable model name
+  std::string serial;        // may be empty
+  std::string firmware;      // may be empty
+};
+
+struct Frame {
+  Image image;
+  std::chrono::steady_clock::time_point timestamp{};
+  std::uint64_t counter = 0;          // device frame counter
+  std::uint32_t exposure_us = 0;
+  float gain = 1;
+  int illumination_level = 0;
+  int wavelength_nm = 0;
+};
+
+class PALMVEIN_API Sensor {
+ public:
+  virtual ~Sensor() = default;
+  virtual SensorInfo info() const = 0;
+  virtual SensorCapabilities capabilities() const = 0;
+
+  virtual void start() = 0;  // begin streaming
+  virtual void stop() = 0;   // end streaming; safe to call twice
+  // Blocks until the next frame or the timeout. Throws DeviceError (Timeout, Removed, Cancelled...).
+  virtual Frame grab(std::chrono::milliseconds timeout) = 0;
+  // Wakes a blocked grab() with DeviceFault::Cancelled. Callable from any thread.
+  virtual void cancel() = 0;
+
+  // Illumination per NIR bank and exposure. Throw DeviceError(Unsupported) where the sensor has none.
+  virtual void set_illumination(int wavelength_nm, int level) = 0;
+  virtual void set_exposure(std::uint32_t exposure_us, float gain) = 0;
+};
+
+// Every sensor that can be opened now (the virtual sensor is always listed).
+PALMVEIN_API std::vector<SensorInfo> enumerate_sensors();
+// Opens "virtual:[?query]", "file:DIR|MANIFEST.csv", "usb:VID:PID[:SERIAL]" or "uvc:VID:PID[:SERIAL]".
+// Throws DeviceError(NotFound/Busy/Permission) or InvalidArgument for a malformed URI.
+PALMVEIN_API std::unique_ptr<Sensor> open_sensor(std::string_view uri);
+
+PALMVEIN_NAMESPACE_END

@@ -1,0 +1,34 @@
+// Score <-> false-match-rate calibration (the table lives in models/, with its provenance).
+// Thread-safety: immutable; safe to share.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "palmvein/export.hpp"
+
+PALMVEIN_NAMESPACE_BEGIN
+
+class PALMVEIN_API Calibration {
+ public:
+  struct Point {
+    double score;  // threshold
+    double fmr;    // false-match rate of impostor pairs with score >= threshold
+  };
+  // The calibration compiled into the library (generated from models/score_calibration.csv).
+  static const Calibration& builtin();
+  // Reads a CSV "score,fmr". Throws IoError / FormatError.
+  static Calibration load(const std::filesystem::path& csv);
+  explicit Calibration(std::vector<Point> points);
+
+  // The lowest threshold whose false-match rate is at most `fmr`.
+  double threshold_for_fmr(double fmr) const;
+  // Estimated false-match rate of accepting at `score`.
+  double fmr_at(double score) const;
+  const std::vector<Point>& points() const noexcept { return points_; }
+
+ private:
+  std::vector<Point> points_;  // sorted by score, fmr decreasing
+};
+
+PALMVEIN_NAMESPACE_END

@@ -1,0 +1,38 @@
+// Feature extraction: image -> ROI -> enhancement -> vein features -> Template.
+// Thread-safety: TemplateExtractor is immutable after construction; extract() may run concurrently.
+#pragma once
+
+#include <optional>
+
+#include "palmvein/export.hpp"
+#include "palmvein/image.hpp"
+#include "palmvein/roi.hpp"
+#include "palmvein/template.hpp"
+#include "palmvein/transparency.hpp"
+
+PALMVEIN_NAMESPACE_BEGIN
+
+struct ExtractorOptions {
+  RoiOptions roi;  // ROI stage options
+  // Throws InvalidArgument when a field is out of range.
+  void check() const;
+};
+
+// Either a template (and the ROI it came from) or the reason none could be made (failure to acquire).
+struct ExtractResult {
+  std::optional<Template> templ;  // set when ok()
+  RoiResult roi;                  // the ROI stage's result; roi.failure() when !ok()
+  bool ok() const noexcept { return templ.has_value(); }
+};
+
+class PALMVEIN_API TemplateExtractor {
+ public:
+  explicit TemplateExtractor(ExtractorOptions options = {});
+  ExtractResult extract(const Image& image, ImageKind kind, TransparencySink* sink = nullptr) const;
+  const ExtractorOptions& options() const noexcept { return options_; }
+
+ private:
+  ExtractorOptions options_;
+};
+
+PALMVEIN_NAMESPACE_END

@@ -1,0 +1,124 @@
+#include "palmvein/image.hpp"
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "internal/atomic_file.hpp"
+#include "internal/cv_bridge.hpp"
+#include "palmvein/error.hpp"
+
+namespace palmvein {
+inline namespace v1 {
+
+Image::Image(int width, int height, PixelFormat format, int significant_bits)
+    : width_(width), height_(height), format_(format) {
+  if (width <= 0 || height <= 0 || width > 65536 || height > 65536)
+    throw InvalidArgument("image size " + std::to_string(width) + "x" + std::to_string(height) + " is out of range");
+  significant_bits_ = format == PixelFormat::Gray8 ? 8 : (significant_bits > 0 ? significant_bits : 16);
+  if (significant_bits_ < 1 || significant_bits_ > 16)
+    throw InvalidArgument("significant bits must be 1..16");
+  bytes_.assign(stride() * static_cast<std::size_t>(height), 0);
+}
+
+Image Image::from_gray8(int width, int height, const std::uint8_t* pixels, std::size_t stride_bytes) {
+  Image image(width, height, PixelFormat::Gray8);
+  if (!pixels || stride_bytes < image.stride()) throw InvalidArgument("gray8 buffer: null or stride too small");
+  for (int y = 0; y < height; ++y) std::memcpy(image.row8(y), pixels + y * stride_bytes, image.stride());
+  return image;
+}
+
+Image Image::from_gray16(int width, int height, const std::uint16_t* pixels, std::size_t stride_bytes,
+                         int significant_bits) {
+  Image image(width, height, PixelFormat::Gray16, significant_bits);
+  if (!pixels || stride_bytes < image.stride()) throw InvalidArgument("gray16 buffer: null or stride too small");
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(pixels);
+  for (int y = 0; y < height; ++y) std::memcpy(image.row8(y), bytes + y * stride_bytes, image.stride());
+  return image;
+}
+
+Image Image::to_gray8() const {
+  if (format_ == PixelFormat::Gray8 || empty()) return *this;
+  return internal::image_from_mat(internal::gray8_view(*this));
+}
+
+Image decode_image(std::span<const std::uint8_t> encoded) {
+  if (encoded.empty()) throw FormatError("cannot decode image: no bytes");
+  cv::Mat buffer(1, static_cast<int>(encoded.size()), CV_8UC1, const_cast<std::uint8_t*>(encoded.data()));
+  cv::Mat decoded;
+  try {
+    decoded = cv::imdecode(buffer, cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
+  } catch (const cv::Exception& e) {
+    throw FormatError(std::string("cannot decode image: ") + e.what());
+  }
+  if (decoded.empty()) throw FormatError("cannot decode image: not a PNG, JPEG, BMP, PGM or TIFF image, or corrupt");
+  if (decoded.channels() == 3) cv::cvtColor(decoded, decoded, cv::COLOR_BGR2GRAY);
+  else if (decoded.channels() == 4) cv::cvtColor(decoded, decoded, cv::COLOR_BGRA2GRAY);
+  if (decoded.depth() != CV_8U && decoded.depth() != CV_16U) {
+    cv::Mat converted;
+    cv::normalize(decoded, converted, 0, 255, cv::NORM_MINMAX, CV_8U);
+    decoded = converted;
+  }
+  return internal::image_from_mat(decoded);
+}
+
+Image read_image(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot open image file '" + path.string() + "'");
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    return decode_image(bytes);
+  } catch (const FormatError& e) {
+    throw FormatError("'" + path.string() + "': " + e.what());
+  }
+}
+
+void write_image(const std::filesystem::path& path, const Image& image) {
+  if (image.empty()) throw InvalidArgument("cannot write an empty image to '" + path.string() + "'");
+  std::vector<std::uint8_t> encoded;
+  std::string ext = path.extension().string();
+  if (ext.empty()) ext = ".png";
+  bool ok = false;
+  try {
+    ok = cv::imencode(ext, internal::view_of(image), encoded);
+  } catch (const cv::Exception& e) {
+    throw IoError("cannot encode '" + path.string() + "': " + e.what());
+  }
+  if (!ok) throw IoError("cannot encode '" + path.string() + "' (unsupported extension?)");
+  internal::write_file_atomically(path, encoded);
+}
+
+}  // namespace v1
+
+namespace internal {
+
+cv::Mat view_of(const Image& image) {
+  if (image.empty()) return {};
+  const int type = image.format() == PixelFormat::Gray8 ? CV_8UC1 : CV_16UC1;
+  return cv::Mat(image.height(), image.width(), type, const_cast<std::uint8_t*>(image.data()), image.stride());
+}
+
+cv::Mat gray8_view(const Image& image) {
+  cv::Mat view = view_of(image);
+  if (image.format() == PixelFormat::Gray8 || view.empty()) return view;
+  cv::Mat out;
+  const double max_value = static_cast<double>((1u << image.significant_bits()) - 1u);
+  view.convertTo(out, CV_8U, 255.0 / max_value);
+  return out;
+}
+
+Image image_from_mat(const cv::Mat& mat, int significant_bits) {
+  if (mat.empty()) return {};
+  if (mat.type() == CV_8UC1) return Image::from_gray8(mat.cols, mat.rows, mat.ptr<std::uint8_t>(), mat.step);
+  if (mat.type() == CV_16UC1)
+    return Image::from_gray16(mat.cols, mat.rows, mat.ptr<std::uint16_t>(), mat.step,
+                              significant_bits > 0 ? significant_bits : 16);
+  throw InvalidArgument("image_from_mat: only 8- and 16-bit single-channel images are supported");
+}
+
+}  // namespace internal
+}  // namespace palmvein

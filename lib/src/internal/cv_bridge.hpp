@@ -1,0 +1,17 @@
+// Conversions between palmvein::Image and cv::Mat (internal: OpenCV stays out of the public API).
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include "palmvein/image.hpp"
+
+namespace palmvein::internal {
+
+// A cv::Mat header over the image's pixels (no copy). The image must outlive the Mat.
+cv::Mat view_of(const Image& image);
+// An 8-bit grey cv::Mat (converted from 16-bit by significant bits; shares memory when already 8-bit).
+cv::Mat gray8_view(const Image& image);
+// Copies an 8-bit (CV_8UC1) or 16-bit (CV_16UC1) Mat into an Image.
+Image image_from_mat(const cv::Mat& mat, int significant_bits = 0);
+
+}  // namespace palmvein::internal

@@ -1,0 +1,41 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "palmvein/error.hpp"
+#include "palmvein/image.hpp"
+
+using namespace palmvein;
+
+TEST(Image, Gray16ToGray8ScalesBySignificantBits) {
+  Image img(4, 2, PixelFormat::Gray16, 10);
+  img.row16(0)[0] = 1023;
+  img.row16(1)[3] = 512;
+  const Image g = img.to_gray8();
+  EXPECT_EQ(g.format(), PixelFormat::Gray8);
+  EXPECT_EQ(g.row8(0)[0], 255);
+  EXPECT_NEAR(g.row8(1)[3], 128, 1);
+}
+
+TEST(Image, PngRoundTripIsExact) {
+  Image img(37, 21);
+  for (int y = 0; y < img.height(); ++y)
+    for (int x = 0; x < img.width(); ++x) img.row8(y)[x] = static_cast<std::uint8_t>(x * 7 + y * 3);
+  const auto path = std::filesystem::temp_directory_path() / "palmvein_test_image.png";
+  write_image(path, img);
+  EXPECT_EQ(read_image(path), img);
+  std::filesystem::remove(path);
+}
+
+TEST(Image, CorruptBytesAreAFormatError) {
+  const std::vector<std::uint8_t> junk{0x89, 'P', 'N', 'G', 1, 2, 3};
+  EXPECT_THROW(decode_image(junk), FormatError);
+  EXPECT_THROW(decode_image({}), FormatError);
+  EXPECT_THROW(read_image("/nonexistent/palm.png"), IoError);
+}
+
+TEST(Image, RejectsBadSizes) {
+  EXPECT_THROW(Image(0, 5), InvalidArgument);
+  EXPECT_THROW(Image(-1, 5), InvalidArgument);
+}
