@@ -1,0 +1,156 @@
+// The gallery: enrolled identities and their templates in one SQLite file, templates encrypted at
+// rest (XChaCha20-Poly1305, libsodium). Design, schema and threat model: docs/gallery.md,
+// docs/security.md.
+//
+// Thread-safety: a Gallery may be shared between threads; calls on one instance are serialised by an
+// internal mutex (one SQLite connection). For parallel reads open one Gallery per thread. Many
+// processes may open the same file at once: the database runs in WAL mode, readers never block the
+// writer, and a writer waits up to GalleryOptions::busy_timeout for another writer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "palmvein/error.hpp"
+#include "palmvein/export.hpp"
+
+PALMVEIN_NAMESPACE_BEGIN
+
+// Which hand an identity's templates come from. Unknown when the caller did not say.
+enum class Hand : std::uint8_t { Left, Right, Unknown };
+PALMVEIN_API std::string_view to_string(Hand hand) noexcept;  // "L", "R", "U"
+// Parses "L"/"left", "R"/"right", "U"/"unknown" (any case). Throws InvalidArgument otherwise.
+PALMVEIN_API Hand parse_hand(std::string_view text);
+
+// What went wrong with a gallery, for callers that react differently (the CLI maps all to exit 2).
+enum class GalleryFault : std::uint8_t {
+  WrongKey,       // the key does not open this database (key check value mismatch)
+  Tampered,       // a template failed authentication: modified, swapped or corrupt row
+  NotFound,       // no such identity
+  AlreadyExists,  // enrolling an existing identity without replace/add
+  Busy,           // another writer held the database longer than busy_timeout
+  Corrupt,        // not a palmvein gallery, or SQLite reports corruption
+  TooNew,         // schema newer than this build understands
+  Key,            // the key file is missing, unreadable, malformed or too open (permissions)
+  Io,             // SQLite could not read or write the file
+};
+PALMVEIN_API std::string_view to_string(GalleryFault fault) noexcept;
+
+class PALMVEIN_API GalleryError : public Error {
+ public:
+  GalleryError(GalleryFault fault, const std::string& message) : Error(message), fault_(fault) {}
+  GalleryFault fault() const noexcept { return fault_; }
+
+ private:
+  GalleryFault fault_;
+};
+
+// Where the key comes from. Resolution order: explicit path, then $PALMVEIN_KEY_FILE, then the
+// default key file default_key_file(). Keys are 32 random bytes stored as 64 hex digits.
+struct KeyLocation {
+  std::filesystem::path path;
+  bool from_default = false;  // true when neither an explicit path nor $PALMVEIN_KEY_FILE was given
+};
+// $XDG_CONFIG_HOME/palmvein/gallery.key, or ~/.config/palmvein/gallery.key.
+PALMVEIN_API std::filesystem::path default_key_file();
+PALMVEIN_API KeyLocation resolve_key_file(const std::filesystem::path& explicit_path = {});
+// Creates a new random key file (mode 0600; its folder is created with mode 0700). Never overwrites:
+// throws GalleryError(Key) if the file exists.
+PALMVEIN_API void create_key_file(const std::filesystem::path& path);
+
+struct GalleryOptions {
+  std::filesystem::path key_file;        // empty: resolve_key_file() (env var, then default)
+  bool create = true;                    // create the database (and, for the default location, a key)
+  bool read_only = false;                // open read-only (list, verify, identify)
+  std::chrono::milliseconds busy_timeout{5000};  // how long to wait for another writer
+  // Test hook: called inside the enrolment transaction after each template row is inserted, with
+  // the number inserted so far. Lets a test kill the process mid-enrolment. Not for production use.
+  std::function<void(int inserted)> after_template_insert;
+  // Throws InvalidArgument when a field is out of range.
+  void check() const;
+};
+
+// What Gallery::open did about the key (so a tool can tell the user; the key itself is never shown).
+struct KeyNotice {
+  std::filesystem::path key_file;  // the key file in use
+  bool created = false;            // a new random key was written there
+};
+
+struct IdentityInfo {
+  std::string id;             // the caller's identifier, e.g. "alice"
+  std::string display_name;   // may be empty
+  Hand hand = Hand::Unknown;
+  std::int64_t created = 0;   // Unix seconds
+  std::int64_t updated = 0;   // Unix seconds of the last enrol/replace/add
+  std::uint16_t algorithm = 0;  // template algorithm id (0: unknown, from a v1 database)
+  int template_count = 0;
+};
+
+// One decrypted template row.
+struct StoredTemplate {
+  std::int64_t row_id = 0;
+  std::string id;
+  Hand hand = Hand::Unknown;
+  std::uint16_t algorithm = 0;
+  std::vector<std::uint8_t> bytes;  // serialized Template (opaque to the gallery)
+};
+
+enum class EnrollMode : std::uint8_t {
+  Create,   // fail with AlreadyExists if (id, hand) is enrolled
+  Replace,  // re-enrolment: drop the old templates of (id, hand), store the new ones
+  Add,      // template update: keep the old templates, add the new ones (fails with NotFound if absent)
+};
+
+struct EnrollRequest {
+  std::string id;                        // 1..128 printable characters
+  std::string display_name;              // optional; kept when empty on Replace/Add
+  Hand hand = Hand::Unknown;
+  std::uint16_t algorithm = 0;           // Template::algorithm() of the templates
+  std::vector<std::vector<std::uint8_t>> templates;  // at least one
+  EnrollMode mode = EnrollMode::Create;
+};
+
+class PALMVEIN_API Gallery {
+ public:
+  // Opens (or creates) the database at `path`, migrates an older schema, and checks the key.
+  // Throws GalleryError (WrongKey, Corrupt, TooNew, Key, Io, Busy).
+  static Gallery open(const std::filesystem::path& path, GalleryOptions options = {}, KeyNotice* notice = nullptr);
+  ~Gallery();
+  Gallery(Gallery&&) noexcept;
+  Gallery& operator=(Gallery&&) noexcept;
+
+  // Stores one enrolment in a single transaction: all of it, or (error, crash, kill) none of it.
+  // Returns the identity as stored.
+  IdentityInfo enroll(const EnrollRequest& request);
+  // Deletes an identity (one hand, or every hand when `hand` is empty). Returns how many (id, hand)
+  // entries were removed (0 when none existed).
+  int remove(std::string_view id, std::optional<Hand> hand = std::nullopt);
+
+  std::vector<IdentityInfo> list() const;
+  std::optional<IdentityInfo> find(std::string_view id, Hand hand) const;
+  // Decrypted templates of one identity (every hand when `hand` is empty); empty if not enrolled.
+  // Throws GalleryError(Tampered) if any row fails authentication.
+  std::vector<StoredTemplate> templates_of(std::string_view id, std::optional<Hand> hand = std::nullopt) const;
+  // Every template (for 1:N identification). Throws GalleryError(Tampered) like templates_of().
+  std::vector<StoredTemplate> all_templates() const;
+
+  int schema_version() const;
+  const std::filesystem::path& path() const noexcept;
+
+  // The schema version this build writes.
+  static constexpr int kSchemaVersion = 2;
+
+ private:
+  struct Impl;
+  explicit Gallery(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+PALMVEIN_NAMESPACE_END

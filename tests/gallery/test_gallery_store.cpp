@@ -1,0 +1,464 @@
+// The gallery store with opaque template bytes: keys, encryption at rest, tampering, transactions,
+// concurrency and schema migration.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "gallery_crypto.hpp"
+#include "palmvein/gallery.hpp"
+
+namespace fs = std::filesystem;
+using namespace palmvein;
+
+namespace {
+
+std::vector<std::uint8_t> fake_template(int seed, std::size_t size = 300) {
+  std::vector<std::uint8_t> bytes(size);
+  std::mt19937 rng(static_cast<unsigned>(seed));
+  for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
+  return bytes;
+}
+
+EnrollRequest request(const std::string& id, Hand hand, int seed, int count = 3, EnrollMode mode = EnrollMode::Create) {
+  EnrollRequest r;
+  r.id = id;
+  r.display_name = id + " display";
+  r.hand = hand;
+  r.algorithm = 7;
+  r.mode = mode;
+  for (int i = 0; i < count; ++i) r.templates.push_back(fake_template(seed * 100 + i));
+  return r;
+}
+
+GalleryFault fault_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const GalleryError& e) {
+    return e.fault();
+  }
+  ADD_FAILURE() << "no GalleryError thrown";
+  return GalleryFault::Io;
+}
+
+// Runs raw SQL on the file (what an attacker with write access to the file can do).
+void raw_sql(const fs::path& db, const std::string& sql) {
+  sqlite3* handle = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(handle);
+}
+
+std::string integrity_check(const fs::path& db) {
+  sqlite3* handle = nullptr;
+  sqlite3_open(db.c_str(), &handle);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(handle, "PRAGMA integrity_check", -1, &st, nullptr);
+  std::string out = sqlite3_step(st) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) : "?";
+  sqlite3_finalize(st);
+  sqlite3_close(handle);
+  return out;
+}
+
+class GalleryStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("palmvein-gallery-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = dir_ / "palms.db";
+    key_ = dir_ / "key" / "gallery.key";
+    // Keep every test away from the real user's configuration.
+    ::setenv("XDG_CONFIG_HOME", (dir_ / "config").c_str(), 1);
+    ::unsetenv("PALMVEIN_KEY_FILE");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  GalleryOptions options() const {
+    GalleryOptions o;
+    o.key_file = key_;
+    return o;
+  }
+  Gallery open() const { return Gallery::open(db_, options()); }
+
+  fs::path dir_, db_, key_;
+};
+
+}  // namespace
+
+TEST_F(GalleryStore, EnrolListAndReadBackBothHands) {
+  KeyNotice notice;
+  Gallery g = Gallery::open(db_, options(), &notice);
+  EXPECT_TRUE(notice.created);
+  EXPECT_EQ(notice.key_file, key_);
+  EXPECT_EQ(g.schema_version(), Gallery::kSchemaVersion);
+  g.enroll(request("alice", Hand::Left, 1));
+  g.enroll(request("alice", Hand::Right, 2, 2));
+  g.enroll(request("bob", Hand::Unknown, 3));
+
+  const auto list = g.list();
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0].id, "alice");
+  EXPECT_EQ(list[0].hand, Hand::Left);
+  EXPECT_EQ(list[0].template_count, 3);
+  EXPECT_EQ(list[1].hand, Hand::Right);
+  EXPECT_EQ(list[1].template_count, 2);
+  EXPECT_EQ(list[2].display_name, "bob display");
+  EXPECT_EQ(list[2].algorithm, 7);
+
+  const auto left = g.templates_of("alice", Hand::Left);
+  ASSERT_EQ(left.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(left[i].bytes, fake_template(100 + i));
+  EXPECT_EQ(g.templates_of("alice").size(), 5u);
+  EXPECT_EQ(g.all_templates().size(), 8u);
+  EXPECT_TRUE(g.templates_of("carol").empty());
+}
+
+TEST_F(GalleryStore, TemplatesAreNotStoredInTheClear) {
+  {
+    Gallery g = open();
+    g.enroll(request("alice", Hand::Left, 1));
+  }
+  std::ifstream in(db_, std::ios::binary);
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ifstream wal(db_.string() + "-wal", std::ios::binary);
+  const std::string wal_file((std::istreambuf_iterator<char>(wal)), std::istreambuf_iterator<char>());
+  const auto plain = fake_template(100);
+  const std::string needle(plain.begin(), plain.begin() + 32);
+  EXPECT_EQ(file.find(needle), std::string::npos);
+  EXPECT_EQ(wal_file.find(needle), std::string::npos);
+}
+
+TEST_F(GalleryStore, ModesCreateReplaceAdd) {
+  Gallery g = open();
+  g.enroll(request("alice", Hand::Left, 1));
+  EXPECT_EQ(fault_of([&] { g.enroll(request("alice", Hand::Left, 2)); }), GalleryFault::AlreadyExists);
+  EXPECT_EQ(fault_of([&] { g.enroll(request("carol", Hand::Left, 2, 1, EnrollMode::Add)); }), GalleryFault::NotFound);
+
+  auto info = g.enroll(request("alice", Hand::Left, 4, 2, EnrollMode::Add));
+  EXPECT_EQ(info.template_count, 5);
+  info = g.enroll(request("alice", Hand::Left, 5, 1, EnrollMode::Replace));
+  EXPECT_EQ(info.template_count, 1);
+  const auto t = g.templates_of("alice", Hand::Left);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].bytes, fake_template(500));
+  // Replace of an absent identity creates it.
+  EXPECT_EQ(g.enroll(request("dave", Hand::Right, 6, 2, EnrollMode::Replace)).template_count, 2);
+  // Adding templates of another algorithm is refused.
+  auto other = request("alice", Hand::Left, 7, 1, EnrollMode::Add);
+  other.algorithm = 8;
+  EXPECT_THROW(g.enroll(other), InvalidArgument);
+  EXPECT_THROW(g.enroll(request("", Hand::Left, 1)), InvalidArgument);
+  EXPECT_THROW(g.enroll(request("x\ny", Hand::Left, 1)), InvalidArgument);
+  EXPECT_THROW(g.enroll(request("empty", Hand::Left, 1, 0)), InvalidArgument);
+}
+
+TEST_F(GalleryStore, RemoveOneHandOrAll) {
+  Gallery g = open();
+  g.enroll(request("alice", Hand::Left, 1));
+  g.enroll(request("alice", Hand::Right, 2));
+  g.enroll(request("bob", Hand::Left, 3));
+  EXPECT_EQ(g.remove("alice", Hand::Left), 1);
+  EXPECT_EQ(g.templates_of("alice").size(), 3u);
+  EXPECT_EQ(g.remove("alice"), 1);
+  EXPECT_EQ(g.remove("alice"), 0);
+  EXPECT_EQ(g.all_templates().size(), 3u);  // templates went with their identity (cascade)
+  EXPECT_EQ(g.list().size(), 1u);
+}
+
+TEST_F(GalleryStore, WrongKeyIsDetectedAtOpen) {
+  { open().enroll(request("alice", Hand::Left, 1)); }
+  const fs::path other = dir_ / "other.key";
+  create_key_file(other);
+  GalleryOptions o;
+  o.key_file = other;
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_, o); }), GalleryFault::WrongKey);
+}
+
+TEST_F(GalleryStore, MissingOrLooseKeyFileIsAClearError) {
+  { open().enroll(request("alice", Hand::Left, 1)); }
+  GalleryOptions o;
+  o.key_file = dir_ / "nope.key";
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_, o); }), GalleryFault::Key);
+  EXPECT_FALSE(fs::exists(o.key_file));  // never created for an existing database
+  ::chmod(key_.c_str(), 0644);
+  try {
+    open();
+    FAIL() << "a world-readable key was accepted";
+  } catch (const GalleryError& e) {
+    EXPECT_EQ(e.fault(), GalleryFault::Key);
+    EXPECT_NE(std::string(e.what()).find("chmod 600"), std::string::npos);
+  }
+  ::chmod(key_.c_str(), 0600);
+  std::ofstream(dir_ / "bad.key") << "not hex at all";
+  ::chmod((dir_ / "bad.key").c_str(), 0600);
+  o.key_file = dir_ / "bad.key";
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_, o); }), GalleryFault::Key);
+}
+
+TEST_F(GalleryStore, DefaultKeyIsCreatedPrivatelyInTheConfigFolder) {
+  KeyNotice notice;
+  { Gallery::open(db_, {}, &notice).enroll(request("alice", Hand::Left, 1)); }
+  const fs::path expected = dir_ / "config" / "palmvein" / "gallery.key";
+  EXPECT_TRUE(notice.created);
+  EXPECT_EQ(notice.key_file, expected);
+  struct stat st {};
+  ASSERT_EQ(::stat(expected.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat(expected.parent_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  // A second database reuses the default key instead of creating another one.
+  KeyNotice second;
+  Gallery g2 = Gallery::open(dir_ / "second.db", {}, &second);
+  EXPECT_FALSE(second.created);
+  Gallery g = Gallery::open(db_, {}, &notice);
+  EXPECT_FALSE(notice.created);
+  EXPECT_EQ(g.templates_of("alice").size(), 3u);
+  // PALMVEIN_KEY_FILE takes precedence over the default.
+  ::setenv("PALMVEIN_KEY_FILE", (dir_ / "env.key").c_str(), 1);
+  create_key_file(dir_ / "env.key");
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_); }), GalleryFault::WrongKey);
+  ::unsetenv("PALMVEIN_KEY_FILE");
+}
+
+TEST_F(GalleryStore, TamperedCiphertextIsAnErrorNeverAMatch) {
+  { open().enroll(request("alice", Hand::Left, 1)); }
+  raw_sql(db_, "UPDATE templates SET ciphertext = "
+               "substr(ciphertext, 1, 10) || x'ff' || substr(ciphertext, 12) WHERE row_id = 2");
+  Gallery g = open();
+  EXPECT_EQ(fault_of([&] { g.templates_of("alice"); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.all_templates(); }), GalleryFault::Tampered);
+}
+
+TEST_F(GalleryStore, SwappedOrMovedRowsFailAuthentication) {
+  {
+    Gallery g = open();
+    g.enroll(request("alice", Hand::Left, 1, 1));
+    g.enroll(request("mallory", Hand::Left, 2, 1));
+  }
+  // Mallory moves Alice's sealed template into her own row (to be accepted as Alice... or vice versa).
+  raw_sql(db_, "UPDATE templates SET nonce = (SELECT nonce FROM templates WHERE row_id = 1), "
+               "ciphertext = (SELECT ciphertext FROM templates WHERE row_id = 1) WHERE row_id = 2");
+  Gallery g = open();
+  EXPECT_EQ(g.templates_of("alice").size(), 1u);
+  EXPECT_EQ(fault_of([&] { g.templates_of("mallory"); }), GalleryFault::Tampered);
+  // Relabelling the row's identity or hand is detected too.
+  raw_sql(db_, "UPDATE identities SET hand = 'R' WHERE id = 'alice'");
+  EXPECT_EQ(fault_of([&] { g.templates_of("alice"); }), GalleryFault::Tampered);
+}
+
+TEST_F(GalleryStore, KilledEnrolmentLeavesNoTrace) {
+  { open().enroll(request("alice", Hand::Left, 1)); }
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    GalleryOptions o = options();
+    o.after_template_insert = [&](int inserted) {
+      if (inserted == 2) {
+        const char c = 'x';
+        (void)!::write(pipe_fds[1], &c, 1);
+        for (;;) ::pause();  // killed here, mid-transaction
+      }
+    };
+    Gallery g = Gallery::open(db_, o);
+    g.enroll(request("bob", Hand::Right, 2, 4));
+    ::_exit(0);  // not reached
+  }
+  ::close(pipe_fds[1]);
+  char c = 0;
+  ASSERT_EQ(::read(pipe_fds[0], &c, 1), 1);
+  ::close(pipe_fds[0]);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  Gallery g = open();
+  EXPECT_EQ(integrity_check(db_), "ok");
+  EXPECT_FALSE(g.find("bob", Hand::Right).has_value());
+  EXPECT_EQ(g.list().size(), 1u);
+  EXPECT_EQ(g.all_templates().size(), 3u);
+  // And the database is writable again straight away.
+  EXPECT_EQ(g.enroll(request("bob", Hand::Right, 2, 4)).template_count, 4);
+}
+
+TEST_F(GalleryStore, ReadersProceedWhileAWriterEnrols) {
+  { open().enroll(request("alice", Hand::Left, 1)); }
+  int to_parent[2], to_child[2];
+  ASSERT_EQ(::pipe(to_parent), 0);
+  ASSERT_EQ(::pipe(to_child), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    GalleryOptions o = options();
+    o.after_template_insert = [&](int inserted) {
+      if (inserted == 1) {
+        char c = 'p';
+        (void)!::write(to_parent[1], &c, 1);   // "I hold the write lock"
+        (void)!::read(to_child[0], &c, 1);     // wait for the parent's reads
+      }
+    };
+    try {
+      Gallery::open(db_, o).enroll(request("bob", Hand::Left, 2, 3));
+    } catch (...) {
+      ::_exit(3);
+    }
+    ::_exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(to_parent[0], &c, 1), 1);
+  {
+    // A reader sees the last committed state, without waiting for the writer.
+    GalleryOptions ro = options();
+    ro.read_only = true;
+    ro.create = false;
+    Gallery reader = Gallery::open(db_, ro);
+    EXPECT_EQ(reader.list().size(), 1u);
+    EXPECT_EQ(reader.all_templates().size(), 3u);
+    Gallery rw_reader = open();
+    EXPECT_FALSE(rw_reader.find("bob", Hand::Left).has_value());
+    // A second writer gives up after its busy timeout with a clear error instead of hanging.
+    GalleryOptions impatient = options();
+    impatient.busy_timeout = std::chrono::milliseconds(50);
+    Gallery writer2 = Gallery::open(db_, impatient);
+    EXPECT_EQ(fault_of([&] { writer2.enroll(request("carol", Hand::Left, 3, 1)); }), GalleryFault::Busy);
+  }
+  // A patient writer waits for the first one to commit.
+  std::thread patient([&] {
+    GalleryOptions o = options();
+    o.busy_timeout = std::chrono::milliseconds(10000);
+    Gallery::open(db_, o).enroll(request("carol", Hand::Left, 3, 1));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  (void)!::write(to_child[1], &c, 1);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  patient.join();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  Gallery g = open();
+  EXPECT_EQ(g.list().size(), 3u);
+  EXPECT_EQ(g.all_templates().size(), 7u);
+}
+
+TEST_F(GalleryStore, OneInstanceIsSafeToShareBetweenThreads) {
+  Gallery g = open();
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      try {
+        for (int i = 0; i < 5; ++i) {
+          g.enroll(request("p" + std::to_string(t) + "-" + std::to_string(i), Hand::Left, t * 10 + i, 1));
+          (void)g.all_templates();
+        }
+      } catch (...) {
+        ++errors;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(g.list().size(), 20u);
+}
+
+// The v1 schema exactly as the first release wrote it, with a template sealed as v1 did.
+TEST_F(GalleryStore, MigratesAVersion1Database) {
+  create_key_file(key_);
+  const auto master = gallery_internal::SecretKey::load(key_);
+  std::vector<std::uint8_t> database_id(gallery_internal::kDatabaseIdBytes, 0x42);
+  const auto kcv = gallery_internal::key_check_value(master, database_id);
+  const auto aead = master.derive(1);
+  const auto plain = fake_template(9);
+  const auto sealed = gallery_internal::seal(aead, plain, gallery_internal::template_ad(database_id, "olga", Hand::Right, 1));
+  auto hex = [](std::span<const std::uint8_t> b) {
+    std::string s = "x'";
+    for (const auto v : b) {
+      constexpr char digits[] = "0123456789abcdef";
+      s += digits[v >> 4];
+      s += digits[v & 15];
+    }
+    return s + "'";
+  };
+  raw_sql(db_, R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE identities(
+  entry INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  hand TEXT NOT NULL CHECK(hand IN ('L','R','U')),
+  created INTEGER NOT NULL,
+  UNIQUE(id, hand));
+CREATE TABLE templates(
+  row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  entry INTEGER NOT NULL REFERENCES identities(entry) ON DELETE CASCADE,
+  nonce BLOB NOT NULL,
+  ciphertext BLOB NOT NULL);
+INSERT INTO identities VALUES(1, 'olga', 'Olga', 'R', 1600000000);
+)sql" + std::string("INSERT INTO meta VALUES('database_id', ") + hex(database_id) + ");" +
+                   "INSERT INTO meta VALUES('key_check', " + hex(kcv) + ");" +
+                   "INSERT INTO templates VALUES(1, 1, " + hex(sealed.nonce) + ", " + hex(sealed.ciphertext) + ");" +
+                   "PRAGMA user_version = 1;");
+
+  // Read-only opening refuses to migrate (it cannot write) with a clear message.
+  GalleryOptions ro = options();
+  ro.read_only = true;
+  ro.create = false;
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_, ro); }), GalleryFault::TooNew);
+
+  Gallery g = open();
+  EXPECT_EQ(g.schema_version(), 2);
+  const auto list = g.list();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].display_name, "Olga");
+  EXPECT_EQ(list[0].created, 1600000000);
+  EXPECT_EQ(list[0].updated, 1600000000);  // filled from created by the migration
+  EXPECT_EQ(list[0].algorithm, 0);         // unknown in v1
+  const auto t = g.templates_of("olga");
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].bytes, plain);
+  // The migrated database takes new enrolments.
+  g.enroll(request("olga", Hand::Right, 3, 1, EnrollMode::Add));
+  EXPECT_EQ(g.templates_of("olga").size(), 2u);
+  EXPECT_EQ(integrity_check(db_), "ok");
+}
+
+TEST_F(GalleryStore, RefusesNewerSchemasAndForeignFiles) {
+  { open().enroll(request("alice", Hand::Left, 1)); }
+  raw_sql(db_, "PRAGMA user_version = 99");
+  EXPECT_EQ(fault_of([&] { open(); }), GalleryFault::TooNew);
+
+  const fs::path foreign = dir_ / "foreign.db";
+  raw_sql(foreign, "CREATE TABLE people(name TEXT)");
+  EXPECT_EQ(fault_of([&] { Gallery::open(foreign, options()); }), GalleryFault::Corrupt);
+
+  const fs::path junk = dir_ / "junk.db";
+  std::ofstream(junk) << std::string(4096, 'j');
+  EXPECT_EQ(fault_of([&] { Gallery::open(junk, options()).list(); }), GalleryFault::Corrupt);
+
+  GalleryOptions no_create = options();
+  no_create.create = false;
+  EXPECT_EQ(fault_of([&] { Gallery::open(dir_ / "absent.db", no_create); }), GalleryFault::Io);
+}
+
+TEST(Hand, ParsesAndPrints) {
+  EXPECT_EQ(parse_hand("L"), Hand::Left);
+  EXPECT_EQ(parse_hand("right"), Hand::Right);
+  EXPECT_EQ(parse_hand("U"), Hand::Unknown);
+  EXPECT_THROW(parse_hand("middle"), InvalidArgument);
+  EXPECT_EQ(to_string(Hand::Left), "L");
+}
