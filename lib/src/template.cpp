@@ -156,7 +156,8 @@ TemplateData deserialize(std::span<const std::uint8_t> bytes) {
   d.algorithm = algorithm;
   if (d.params.roi_size < 32 || d.params.roi_size > 1024)
     throw FormatError("template ROI size " + std::to_string(d.params.roi_size) + " is out of range (32..1024)");
-  if (d.params.max_shift > 16) throw FormatError("template shift radius " + std::to_string(d.params.max_shift) + " is out of range (0..16)");
+  if (d.params.max_shift > 8)
+    throw FormatError("template shift radius " + std::to_string(d.params.max_shift) + " is out of range (0..8)");
   d.orientation = read_code(r, "orientation", end);
   d.lines = read_code(r, "line", end);
   if (d.orientation.planes != d.params.orientations)

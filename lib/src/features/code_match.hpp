@@ -48,7 +48,10 @@ struct PreparedProbe {
 // Throws InvalidArgument for codes the matcher cannot handle.
 PreparedProbe prepare_probe(const TemplateData& probe, const FeatureConfig& cfg = default_feature_config());
 // Fused similarity in [0, 1]. Throws InvalidArgument when the templates are incompatible.
+// `allow_fast` = false forces the portable kernel (tests compare both; results are identical).
 double score_prepared(const PreparedProbe& probe, const TemplateData& candidate,
-                      const FeatureConfig& cfg = default_feature_config());
+                      const FeatureConfig& cfg = default_feature_config(), bool allow_fast = true);
+// Whether score_prepared() uses the AVX-512 kernel for this probe on this CPU.
+bool fast_kernel_applies(const PreparedProbe& probe);
 
 }  // namespace palmvein::v1::detail

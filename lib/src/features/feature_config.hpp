@@ -35,7 +35,7 @@ struct FeatureConfig {
   double local_norm_sigma = 8;    // local mean/std normalisation scale before WLD (work pixels)
 
   // --- Matcher ------------------------------------------------------------------------------
-  int max_shift = 3;                  // translation search radius, grid cells (+-)
+  int max_shift = 4;                  // translation search radius, grid cells (+-)
   double orientation_weight = 0.75;   // score = w * orientation similarity + (1-w) * line similarity
   // Overlap below this fraction of the grid gives the lowest score (too little evidence).
   double min_overlap_fraction = 0.25;
