@@ -225,9 +225,9 @@ PALMVEIN_AVX512 void counts_avx512_16(const PreparedProbe& p, const TemplateData
       lab = _mm512_add_epi64(lab, _mm512_popcnt_epi64(_mm512_and_si512(a, b)));
     }
     // Each lane count is < 2^13, so four 16-bit fields can share one horizontal sum.
-    const __m512i x = _mm512_or_si512(_mm512_or_si512(v, _mm512_slli_epi64(d, 16)),
-                                      _mm512_or_si512(_mm512_slli_epi64(lv, 32), _mm512_slli_epi64(la, 48)));
-    const __m512i y = _mm512_or_si512(lb, _mm512_slli_epi64(lab, 16));
+    const __m512i x = _mm512_or_si512(_mm512_or_si512(v, _mm512_maskz_slli_epi64(0xff, d, 16)),
+                                      _mm512_or_si512(_mm512_maskz_slli_epi64(0xff, lv, 32), _mm512_maskz_slli_epi64(0xff, la, 48)));
+    const __m512i y = _mm512_or_si512(lb, _mm512_maskz_slli_epi64(0xff, lab, 16));
     const std::uint64_t sx = hsum(x), sy = hsum(y);
     out[i] = ShiftCounts{static_cast<std::uint32_t>(sx & 0xFFFF), static_cast<std::uint32_t>((sx >> 16) & 0xFFFF),
                          static_cast<std::uint32_t>((sx >> 32) & 0xFFFF), static_cast<std::uint32_t>(sx >> 48),
@@ -291,7 +291,7 @@ double score_prepared(const PreparedProbe& probe, const TemplateData& candidate,
   // even dx and dy, then the 8 neighbours of the best coarse shift(s). The visited set for (b, a) is
   // the mirror image of that for (a, b), so the score is exactly symmetric.
   constexpr int kMaxShifts = (2 * 8 + 1) * (2 * 8 + 1);  // max_shift <= 8 (template format)
-  int ks[kMaxShifts];
+  int ks[kMaxShifts] = {};
   ShiftCounts counts[kMaxShifts];
   double fused[kMaxShifts];
   int n = 0;
@@ -310,7 +310,7 @@ double score_prepared(const PreparedProbe& probe, const TemplateData& candidate,
   bool visited[kMaxShifts] = {};
   for (int i = 0; i < n; ++i) visited[ks[i]] = true;
   int m = 0;
-  int refine[kMaxShifts];
+  int refine[kMaxShifts] = {};
   for (int i = 0; i < n; ++i) {
     if (fused[i] != best) continue;
     const int cy = ks[i] / side - radius, cx = ks[i] % side - radius;
