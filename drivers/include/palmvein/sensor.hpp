@@ -3,6 +3,8 @@
 // DeviceError (busy, protocol, timeout, removed, permission). Never a hang: every blocking call
 // takes a timeout.
 // Thread-safety: a Sensor is used by one thread at a time, except cancel(), which any thread may call.
+// enumerate_sensors() and open_sensor() may be called from any thread.
+// URIs, query keys and drivers are documented in docs/sensors.md.
 #pragma once
 
 #include <chrono>
@@ -83,13 +85,61 @@ class PALMVEIN_API Sensor {
   virtual void start() = 0;  // begin streaming
   virtual void stop() = 0;   // end streaming; safe to call twice
   // Blocks until the next frame or the timeout. Throws DeviceError (Timeout, Removed, Cancelled...).
+  // grab() on a sensor that is not streaming throws DeviceError(Io).
   virtual Frame grab(std::chrono::milliseconds timeout) = 0;
-  // Wakes a blocked grab() with DeviceFault::Cancelled. Callable from any thread.
+  // Wakes a blocked grab() with DeviceFault::Cancelled. Callable from any thread. A cancel() that
+  // arrives while no grab() waits cancels the next grab() (so a cancel racing a grab is never lost).
   virtual void cancel() = 0;
 
   // Illumination per NIR bank and exposure. Throw DeviceError(Unsupported) where the sensor has none.
   virtual void set_illumination(int wavelength_nm, int level) = 0;
   virtual void set_exposure(std::uint32_t exposure_us, float gain) = 0;
+};
+
+// Callback streaming: a thread that calls sensor.grab() in a loop and hands each frame to on_frame.
+// The loop ends at the first DeviceError other than Timeout (which is retried), reported once to
+// on_error (Cancelled is not reported when stop() ended the stream). The sensor must be started and
+// must not be used by other threads while the stream runs (cancel() excepted). Drivers with a native
+// asynchronous path may use it behind the same interface. Callbacks run on the stream's thread.
+// Thread-safety: stop() and the destructor may be called from any thread except the callbacks'.
+using FrameCallback = std::function<void(Frame&& frame)>;
+using StreamErrorCallback = std::function<void(const DeviceError& error)>;
+
+class PALMVEIN_API FrameStream {
+ public:
+  FrameStream(Sensor& sensor, FrameCallback on_frame, StreamErrorCallback on_error = {},
+              std::chrono::milliseconds grab_timeout = std::chrono::milliseconds(1000));
+  ~FrameStream();  // stop()
+  FrameStream(const FrameStream&) = delete;
+  FrameStream& operator=(const FrameStream&) = delete;
+  // Cancels the pending grab and joins the thread. Safe to call twice.
+  void stop();
+  bool running() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Hotplug: on_event is called on a background thread when a sensor appears or disappears, keyed by
+// SensorInfo::uri. The generic implementation polls enumerate_sensors() every `poll_interval`; the
+// sensors present when the watch starts are reported as Arrived first. USB drivers may add native
+// (libusb hotplug) notification behind the same interface.
+// Thread-safety: construct and destroy from one thread; callbacks must not destroy the watch.
+enum class HotplugEvent : std::uint8_t { Arrived, Left };
+using HotplugCallback = std::function<void(HotplugEvent event, const SensorInfo& sensor)>;
+
+class PALMVEIN_API HotplugWatch {
+ public:
+  explicit HotplugWatch(HotplugCallback on_event,
+                        std::chrono::milliseconds poll_interval = std::chrono::milliseconds(500));
+  ~HotplugWatch();
+  HotplugWatch(const HotplugWatch&) = delete;
+  HotplugWatch& operator=(const HotplugWatch&) = delete;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Every sensor that can be opened now (the virtual sensor is always listed).
