@@ -38,6 +38,24 @@ struct PointF {
   float y = 0;
 };
 
+// Capture quality as live guidance: sub-scores in 0..1 (1 = good) and the one thing to fix first.
+// `advice` is None when the frame is good; otherwise the weakest aspect (TooDark, TooBright, Blurred,
+// HandCutOff for "not centred", TooFar, TooClose) even when an ROI could still be cut.
+struct CaptureQuality {
+  float exposure = 0;   // palm brightness and saturation
+  float sharpness = 0;  // hand-edge sharpness (focus and motion)
+  float centring = 0;   // palm centre near the frame centre, margin to the border
+  float size = 0;       // palm size relative to the frame
+  RoiFailure advice = RoiFailure::None;
+};
+
+// How the ROI was located.
+enum class RoiMethod : std::uint8_t {
+  Passthrough,    // kind=Roi: only resized
+  FingerValleys,  // three finger valleys inside the frame (full hand visible)
+  PalmCircle,     // close-up fallback: largest inscribed circle of the palm + principal axis
+};
+
 // A successfully located palm.
 struct PalmRoi {
   Image image;                      // roi_size x roi_size, 8-bit
@@ -47,6 +65,8 @@ struct PalmRoi {
   float rotation_degrees = 0;       // rotation that was removed
   float scale = 1;                  // frame pixels per ROI pixel
   float quality = 0;                // 0..1, higher is better (contrast, sharpness, exposure)
+  CaptureQuality assessment;        // the parts of `quality`, and what to fix first
+  RoiMethod method = RoiMethod::Passthrough;
 };
 
 class PALMVEIN_API RoiResult {
@@ -64,7 +84,7 @@ class PALMVEIN_API RoiResult {
 };
 
 struct RoiOptions {
-  int roi_size = 128;  // side of the normalised ROI in pixels
+  int roi_size = 128;  // side of the normalised ROI in pixels (16..1024)
   // Throws InvalidArgument when a field is out of range.
   void check() const;
 };
@@ -80,5 +100,11 @@ class PALMVEIN_API RoiExtractor {
  private:
   RoiOptions options_;
 };
+
+// An 8-bit grey copy of `frame` with the hand outline (thin white), the key points (white discs with
+// a black ring) and the ROI square (thick white edge outlined in black; its top edge, nearest the
+// fingers, is drawn dashed) drawn on it, for capture feedback and debugging. `roi` must come from
+// RoiExtractor::extract() on this frame. Thread-safe (pure function).
+PALMVEIN_API Image draw_roi_overlay(const Image& frame, const PalmRoi& roi);
 
 PALMVEIN_NAMESPACE_END

@@ -1,0 +1,415 @@
+// Palm location: segmentation of the hand, exposure/blur checks, finger valleys and the placement
+// of the ROI square. Constants: roi_params.hpp (papers cited there).
+//
+// Decision between the two placements, with no per-sensor special case:
+//  * FingerValleys: three consecutive gaps between fingers, each fully inside the frame, in the
+//    geometric arrangement of a hand (evenly spaced, nearly collinear, palm centre on one side).
+//    The ROI is placed relative to the common tangent of the two outer gaps (Zhang et al. 2003),
+//    its side proportional to the tangent points' distance (Michael et al. 2008).
+//  * PalmCircle (fallback for close-ups where the fingers leave the frame): the largest circle
+//    inscribed in the hand mask gives centre and scale; the mask's principal axis gives the residual
+//    rotation from the sensor's axis. Used only when the palm is large in the frame and not cut by
+//    the frame border.
+#include "roi/locate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <opencv2/imgproc.hpp>
+
+#include "internal/cv_bridge.hpp"
+
+namespace palmvein::internal {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+struct Valley {
+  int index = 0;     // position in the contour
+  cv::Point far;     // deepest point of the gap
+  cv::Point start;   // hull points either side (finger tips or knuckles)
+  cv::Point end;
+  double depth = 0;  // distance of `far` from the hull edge start-end
+};
+
+double norm2(cv::Point2d v) { return std::sqrt(v.x * v.x + v.y * v.y); }
+double cross(cv::Point2d a, cv::Point2d b) { return a.x * b.y - a.y * b.x; }
+
+// Signed distance of p from the line through a and b (positive to the left of a->b).
+double line_side(cv::Point2d a, cv::Point2d b, cv::Point2d p) {
+  const cv::Point2d d = b - a;
+  const double len = norm2(d);
+  return len > 0 ? cross(d, p - a) / len : 0.0;
+}
+
+void emit(TransparencySink* sink, std::string_view stage, const cv::Mat& mat) {
+  if (sink && sink->wants(stage)) sink->take(stage, image_from_mat(mat));
+}
+
+// Largest inscribed circle: maximum of the distance transform. `replicate` continues the mask beyond
+// the frame border (as if the hand went on), otherwise the border counts as background.
+void inscribed_circle(const cv::Mat& mask, bool replicate, cv::Point& centre, double& radius) {
+  cv::Mat padded, dist;
+  const int pad = replicate ? std::max(mask.cols, mask.rows) / 4 : 1;
+  cv::copyMakeBorder(mask, padded, pad, pad, pad, pad, replicate ? cv::BORDER_REPLICATE : cv::BORDER_CONSTANT, 0);
+  cv::distanceTransform(padded, dist, cv::DIST_L2, cv::DIST_MASK_5);
+  double max_value = 0;
+  cv::Point at;
+  cv::minMaxLoc(dist, nullptr, &max_value, nullptr, &at);
+  centre = at - cv::Point(pad, pad);
+  radius = max_value;
+}
+
+// Median edge spread (in pixels) of the hand outline: contrast between hand and background divided
+// by the steepest grey-level slope across the outline. A step blurred by a Gaussian of sigma s gives
+// about 2.5 s; it grows with defocus and motion and does not depend on vein content.
+double edge_width(const cv::Mat& work, const std::vector<cv::Point>& contour, double contrast, int margin) {
+  if (contour.empty() || contrast <= 0) return 0;
+  const int step = std::max<int>(1, static_cast<int>(contour.size()) / 400);
+  std::vector<float> slopes;
+  slopes.reserve(contour.size() / step + 1);
+  for (std::size_t i = 0; i < contour.size(); i += step) {
+    const cv::Point p = contour[i];
+    if (p.x < margin + 2 || p.y < margin + 2 || p.x >= work.cols - margin - 2 || p.y >= work.rows - margin - 2)
+      continue;
+    float best = 0;
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx) {
+        const int x = p.x + dx, y = p.y + dy;
+        const auto at = [&](int xx, int yy) { return static_cast<float>(work.at<std::uint8_t>(yy, xx)); };
+        // Sobel divided by its gain of 8: grey levels per pixel.
+        const float gx = (at(x + 1, y - 1) + 2 * at(x + 1, y) + at(x + 1, y + 1) - at(x - 1, y - 1) -
+                          2 * at(x - 1, y) - at(x - 1, y + 1)) / 8.0f;
+        const float gy = (at(x - 1, y + 1) + 2 * at(x, y + 1) + at(x + 1, y + 1) - at(x - 1, y - 1) -
+                          2 * at(x, y - 1) - at(x + 1, y - 1)) / 8.0f;
+        best = std::max(best, std::sqrt(gx * gx + gy * gy));
+      }
+    slopes.push_back(best);
+  }
+  if (slopes.size() < 8) return 0;
+  auto mid = slopes.begin() + static_cast<std::ptrdiff_t>(slopes.size() / 2);
+  std::nth_element(slopes.begin(), mid, slopes.end());
+  return *mid > 0 ? contrast / *mid : 1e9;
+}
+
+std::vector<Valley> find_valleys(const std::vector<cv::Point>& contour, double radius, cv::Size size,
+                                 const RoiParams& p) {
+  std::vector<Valley> valleys;
+  if (contour.size() < 16) return valleys;
+  std::vector<int> hull;
+  cv::convexHull(contour, hull, /*clockwise=*/false, /*returnPoints=*/false);
+  if (hull.size() < 3) return valleys;
+  std::vector<cv::Vec4i> defects;
+  try {
+    cv::convexityDefects(contour, hull, defects);
+  } catch (const cv::Exception&) {
+    return valleys;  // self-intersecting outline: no trustworthy valleys
+  }
+  const double min_depth = p.valley_min_depth * radius;
+  const double max_cos = std::cos(p.valley_max_angle * kPi / 180.0);
+  for (const cv::Vec4i& d : defects) {
+    const double depth = d[3] / 256.0;
+    if (depth < min_depth) continue;
+    Valley v{d[2], contour[d[2]], contour[d[0]], contour[d[1]], depth};
+    if (v.far.x < p.border_margin || v.far.y < p.border_margin || v.far.x >= size.width - p.border_margin ||
+        v.far.y >= size.height - p.border_margin)
+      continue;
+    const cv::Point2d a = v.start - v.far, b = v.end - v.far;
+    const double cos_angle = (a.x * b.x + a.y * b.y) / std::max(1e-9, norm2(a) * norm2(b));
+    if (cos_angle < max_cos) continue;  // too open to be a gap between two fingers
+    valleys.push_back(v);
+  }
+  std::sort(valleys.begin(), valleys.end(), [](const Valley& a, const Valley& b) { return a.index < b.index; });
+  return valleys;
+}
+
+// Picks three consecutive valleys that are arranged like the gaps between index, middle, ring and
+// little finger. Among several candidates the best lies farthest from the palm centre, has deep gaps
+// (long fingers either side, unlike notches of clutter at the wrist) and evenly spaced valleys: the
+// four fingers are about equally wide, while the thumb's gap lies closer to the palm centre and
+// about twice as far from its neighbour, so the triple with the thumb's gap loses.
+bool pick_triple(const std::vector<Valley>& v, cv::Point2d centre, double radius, const RoiParams& p,
+                 std::array<int, 3>& best) {
+  const int n = static_cast<int>(v.size());
+  if (n < 3) return false;
+  double best_score = -1;
+  for (int i = 0; i < n; ++i) {
+    const int ia = i, ib = (i + 1) % n, ic = (i + 2) % n;
+    // The contour's start is arbitrary, so wrap-around triples are tried too; the checks decide.
+    const cv::Point2d a = v[ia].far, b = v[ib].far, c = v[ic].far;
+    const double s1 = norm2(b - a), s2 = norm2(c - b), len = norm2(c - a);
+    if (s1 < p.spacing_min * radius || s1 > p.spacing_max * radius) continue;
+    if (s2 < p.spacing_min * radius || s2 > p.spacing_max * radius) continue;
+    if (std::max(s1, s2) > p.spacing_ratio_max * std::min(s1, s2)) continue;
+    if (std::abs(line_side(a, c, b)) > p.middle_off_line_max * len) continue;
+    const double t = ((b - a).x * (c - a).x + (b - a).y * (c - a).y) / (len * len);
+    if (t < 0.15 || t > 0.85) continue;
+    const double centre_side = line_side(a, c, centre);
+    if (std::abs(centre_side) < p.centre_dist_min * len || std::abs(centre_side) > p.centre_dist_max * len) continue;
+    // The fingers either side of the middle gap point away from the palm centre.
+    const double s_start = line_side(a, c, cv::Point2d(v[ib].start)), s_end = line_side(a, c, cv::Point2d(v[ib].end));
+    if (s_start * centre_side >= 0 || s_end * centre_side >= 0) continue;
+    const double score = (std::abs(centre_side) + (v[ia].depth + v[ib].depth + v[ic].depth) / 3.0) / radius -
+                         p.spacing_irregularity_weight * std::abs(std::log(s1 / s2));
+    if (score > best_score) {
+      best_score = score;
+      best = {ia, ib, ic};
+    }
+  }
+  return best_score >= 0;
+}
+
+// Contour points of one finger gap: contiguous along the contour and within `reach` of its bottom.
+std::vector<cv::Point> gap_points(const std::vector<cv::Point>& contour, int index, double reach) {
+  std::vector<cv::Point> pts;
+  const int n = static_cast<int>(contour.size());
+  const int span = static_cast<int>(std::ceil(reach * 1.5)) + 1;
+  const cv::Point2d bottom = contour[index];
+  for (int k = -span; k <= span; ++k) {
+    const cv::Point q = contour[((index + k) % n + n) % n];
+    if (norm2(cv::Point2d(q) - bottom) <= reach) pts.push_back(q);
+  }
+  return pts;
+}
+
+// Common tangent of two finger gaps on the palm side (Zhang et al. 2003): the edge of the convex
+// hull of both gaps' points that bridges the two gaps and faces the palm centre.
+bool common_tangent(const std::vector<cv::Point>& gap_a, const std::vector<cv::Point>& gap_b, cv::Point2d centre,
+                    cv::Point2d& pa, cv::Point2d& pb) {
+  std::vector<cv::Point> all(gap_a);
+  all.insert(all.end(), gap_b.begin(), gap_b.end());
+  const int na = static_cast<int>(gap_a.size());
+  std::vector<int> hull;
+  cv::convexHull(all, hull, false, false);
+  if (hull.size() < 2) return false;
+  cv::Point2d mean(0, 0);
+  for (int h : hull) mean += cv::Point2d(all[h]);
+  mean *= 1.0 / static_cast<double>(hull.size());
+  for (std::size_t k = 0; k < hull.size(); ++k) {
+    const int i = hull[k], j = hull[(k + 1) % hull.size()];
+    if ((i < na) == (j < na)) continue;  // not a bridge between the gaps
+    const cv::Point2d p(all[i]), q(all[j]);
+    if (line_side(p, q, centre) * line_side(p, q, mean) < 0) {
+      pa = i < na ? p : q;
+      pb = i < na ? q : p;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySink* sink) {
+  PalmLocation out;
+  out.frame_size = gray.size();
+  emit(sink, "01-input", gray);
+
+  // Working copy.
+  const double scale = std::max(1.0, static_cast<double>(std::max(gray.cols, gray.rows)) / p.work_long_side);
+  cv::Mat work;
+  if (scale > 1.0)
+    cv::resize(gray, work, cv::Size(std::max(8, static_cast<int>(std::lround(gray.cols / scale))),
+                                    std::max(8, static_cast<int>(std::lround(gray.rows / scale)))),
+               0, 0, cv::INTER_AREA);
+  else
+    work = gray;
+  const double sx = static_cast<double>(gray.cols) / work.cols, sy = static_cast<double>(gray.rows) / work.rows;
+  const auto to_frame = [&](cv::Point2d q) { return cv::Point2d((q.x + 0.5) * sx - 0.5, (q.y + 0.5) * sy - 0.5); };
+  const double total = static_cast<double>(work.total());
+
+  // Whole-frame exposure.
+  std::array<double, 256> hist{};
+  for (int y = 0; y < work.rows; ++y) {
+    const std::uint8_t* row = work.ptr<std::uint8_t>(y);
+    for (int x = 0; x < work.cols; ++x) hist[row[x]] += 1;
+  }
+  const auto percentile = [&](double q) {
+    double acc = 0;
+    for (int g = 0; g < 256; ++g) {
+      acc += hist[g];
+      if (acc >= q * total) return g;
+    }
+    return 255;
+  };
+  if (percentile(0.99) < p.dark_frame_p99) return out.failure = RoiFailure::TooDark, out;
+  if (percentile(0.5) >= p.bright_frame_median) return out.failure = RoiFailure::TooBright, out;
+
+  // Otsu threshold on the smoothed copy, and how well it separates two classes.
+  cv::Mat smooth;
+  cv::GaussianBlur(work, smooth, cv::Size(), p.presmooth_sigma);
+  cv::Mat mask;
+  const double thr = cv::threshold(smooth, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  {
+    double n0 = 0, s0 = 0, q0 = 0, n1 = 0, s1 = 0, q1 = 0;
+    for (int g = 0; g < 256; ++g) {
+      if (g <= thr) n0 += hist[g], s0 += g * hist[g], q0 += double(g) * g * hist[g];
+      else n1 += hist[g], s1 += g * hist[g], q1 += double(g) * g * hist[g];
+    }
+    if (n0 < 1 || n1 < 1) return out.failure = RoiFailure::NoHand, out;
+    const double m0 = s0 / n0, m1 = s1 / n1;
+    const double v0 = q0 / n0 - m0 * m0, v1 = q1 / n1 - m1 * m1;
+    // Distance of the class means in units of the tighter class's spread: a lit hand on a dark
+    // background gives a tight class far from the other even when one class holds bright clutter.
+    const double separation = (m1 - m0) / std::sqrt(std::max(1.0, std::min(v0, v1)));
+    if (separation < p.min_separation) return out.failure = RoiFailure::NoHand, out;
+  }
+  const int open_r = std::max(1, static_cast<int>(std::lround(p.open_radius * std::max(work.cols, work.rows))));
+  cv::morphologyEx(mask, mask, cv::MORPH_OPEN,
+                   cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * open_r + 1, 2 * open_r + 1)));
+
+  // Largest outer contour, filled (holes closed).
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(mask, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+  if (contours.empty()) return out.failure = RoiFailure::NoHand, out;
+  std::size_t largest = 0;
+  double largest_area = 0;
+  for (std::size_t i = 0; i < contours.size(); ++i) {
+    const double a = cv::contourArea(contours[i]);
+    if (a > largest_area) largest_area = a, largest = i;
+  }
+  const std::vector<cv::Point>& contour = contours[largest];
+  mask.setTo(0);
+  cv::drawContours(mask, contours, static_cast<int>(largest), cv::Scalar(255), cv::FILLED);
+  const double area_fraction = cv::countNonZero(mask) / total;
+  out.hand_area_fraction = area_fraction;
+  emit(sink, "02-hand-mask", mask);
+  if (area_fraction < p.min_hand_area) return out.failure = RoiFailure::NoHand, out;
+  if (area_fraction > p.too_close_area) return out.failure = RoiFailure::TooClose, out;
+
+  out.outline.reserve(contour.size());
+  for (const cv::Point& q : contour) out.outline.emplace_back(to_frame(cv::Point2d(q)));
+
+  // Hand exposure.
+  {
+    double n = 0, sum = 0, saturated = 0;
+    for (int y = 0; y < work.rows; ++y) {
+      const std::uint8_t* row = work.ptr<std::uint8_t>(y);
+      const std::uint8_t* m = mask.ptr<std::uint8_t>(y);
+      for (int x = 0; x < work.cols; ++x)
+        if (m[x]) {
+          n += 1;
+          sum += row[x];
+          saturated += row[x] >= p.saturated_level;
+        }
+    }
+    out.hand_mean = sum / n;
+    out.saturated_fraction = saturated / n;
+  }
+  if (out.hand_mean < p.hand_dark_mean) return out.failure = RoiFailure::TooDark, out;
+  if (out.saturated_fraction > p.hand_saturated_max) return out.failure = RoiFailure::TooBright, out;
+
+  // Palm centre and size.
+  cv::Point centre_w;
+  double radius_w = 0;
+  inscribed_circle(mask, false, centre_w, radius_w);
+  const double min_side_w = std::min(work.cols, work.rows);
+  out.palm_centre = to_frame(cv::Point2d(centre_w));
+  out.palm_radius = radius_w * 0.5 * (sx + sy);
+  if (radius_w < p.min_palm_radius * min_side_w) return out.failure = RoiFailure::TooFar, out;
+
+  // Blur from the hand outline.
+  {
+    const double bg_mean = [&] {
+      double n = 0, sum = 0;
+      for (int y = 0; y < work.rows; ++y) {
+        const std::uint8_t* row = work.ptr<std::uint8_t>(y);
+        const std::uint8_t* m = mask.ptr<std::uint8_t>(y);
+        for (int x = 0; x < work.cols; ++x)
+          if (!m[x]) n += 1, sum += row[x];
+      }
+      return n > 0 ? sum / n : 0.0;
+    }();
+    const double width_w = edge_width(work, contour, out.hand_mean - bg_mean, p.border_margin);
+    out.edge_width = width_w * 0.5 * (sx + sy);
+    if (width_w > p.blur_max_edge_width * radius_w) return out.failure = RoiFailure::Blurred, out;
+  }
+
+  // Finger valleys.
+  const std::vector<Valley> valleys = find_valleys(contour, radius_w, work.size(), p);
+  std::array<int, 3> triple{};
+  const cv::Point2d centre_d(centre_w);
+  cv::Point2d ta, tb;
+  const bool have_valleys = pick_triple(valleys, centre_d, radius_w, p, triple) &&
+                            common_tangent(gap_points(contour, valleys[triple[0]].index, p.tangent_window * radius_w),
+                                           gap_points(contour, valleys[triple[2]].index, p.tangent_window * radius_w),
+                                           centre_d, ta, tb);
+  const auto draw_stage = [&](const std::vector<cv::Point2d>& points) {
+    if (!sink || !sink->wants("03-contour-keypoints")) return;
+    cv::Mat view = work.clone();
+    cv::drawContours(view, contours, static_cast<int>(largest), cv::Scalar(255), 1);
+    cv::circle(view, centre_w, static_cast<int>(radius_w), cv::Scalar(128), 1);
+    for (const Valley& v : valleys) cv::circle(view, v.far, 3, cv::Scalar(0), cv::FILLED);
+    for (const cv::Point2d& q : points) cv::circle(view, cv::Point(q), 4, cv::Scalar(255), 2);
+    sink->take("03-contour-keypoints", image_from_mat(view));
+  };
+
+  if (have_valleys) {
+    const cv::Point2d fa = to_frame(ta), fb = to_frame(tb), fc = to_frame(centre_d);
+    const cv::Point2d mid = 0.5 * (fa + fb);
+    const double d = norm2(fb - fa);
+    cv::Point2d normal(-(fb - fa).y / d, (fb - fa).x / d);
+    if (normal.x * (fc - mid).x + normal.y * (fc - mid).y < 0) normal = -normal;
+    RoiPlacement& pl = out.placement;
+    pl.uy = normal;
+    pl.ux = cv::Point2d(normal.y, -normal.x);
+    pl.side = p.roi_side * d;
+    pl.centre = mid + normal * (p.roi_offset * d);
+    out.method = RoiMethod::FingerValleys;
+    out.key_points = {cv::Point2f(fa), cv::Point2f(fb), cv::Point2f(to_frame(cv::Point2d(valleys[triple[1]].far)))};
+    draw_stage({ta, tb, cv::Point2d(valleys[triple[1]].far)});
+    // The square must lie inside the frame and on the hand.
+    int inside = 0, samples = 0;
+    constexpr int kGrid = 16;
+    for (int j = 0; j < kGrid; ++j)
+      for (int i = 0; i < kGrid; ++i) {
+        const double u = ((i + 0.5) / kGrid - 0.5) * pl.side, v = ((j + 0.5) / kGrid - 0.5) * pl.side;
+        const cv::Point2d q = pl.centre + pl.ux * u + pl.uy * v;
+        ++samples;
+        const int x = static_cast<int>(std::floor((q.x + 0.5) / sx)), y = static_cast<int>(std::floor((q.y + 0.5) / sy));
+        if (x >= 0 && y >= 0 && x < work.cols && y < work.rows && mask.at<std::uint8_t>(y, x)) ++inside;
+      }
+    for (int k = 0; k < 4; ++k) {
+      const cv::Point2d q = pl.centre + pl.ux * ((k == 1 || k == 2) ? 0.5 : -0.5) * pl.side +
+                            pl.uy * (k >= 2 ? 0.5 : -0.5) * pl.side;
+      if (q.x < 0 || q.y < 0 || q.x > gray.cols - 1 || q.y > gray.rows - 1) return out.failure = RoiFailure::HandCutOff, out;
+    }
+    if (inside < p.roi_min_inside * samples) return out.failure = RoiFailure::NoKeyPoints, out;
+    return out;
+  }
+
+  // Close-up fallback: the palm circle, only when the palm is large and not cut by the border.
+  draw_stage({centre_d});
+  cv::Point centre_free;
+  double radius_free = 0;
+  inscribed_circle(mask, true, centre_free, radius_free);
+  if (radius_w < p.cutoff_radius_ratio * radius_free) return out.failure = RoiFailure::HandCutOff, out;
+  if (radius_w < p.closeup_min_radius * min_side_w) return out.failure = RoiFailure::NoKeyPoints, out;
+
+  double angle = 0;
+  const cv::Moments m = cv::moments(mask, true);
+  if (m.m00 > 0) {
+    const double a = m.mu20 / m.m00, b = m.mu11 / m.m00, c = m.mu02 / m.m00;
+    const double root = std::sqrt(4 * b * b + (a - c) * (a - c));
+    const double l1 = 0.5 * (a + c + root), l2 = 0.5 * (a + c - root);
+    if (l2 > 0 && std::sqrt(l1 / l2) >= p.axis_min_elongation) {
+      const double theta = 0.5 * std::atan2(2 * b, a - c) * 180.0 / kPi;  // major axis, degrees
+      double residual = std::fmod(theta, 90.0);
+      if (residual > 45) residual -= 90;
+      if (residual < -45) residual += 90;
+      if (std::abs(residual) <= p.axis_max_residual) angle = residual;
+    }
+  }
+  RoiPlacement& pl = out.placement;
+  const double rad = angle * kPi / 180.0;
+  pl.ux = cv::Point2d(std::cos(rad), std::sin(rad));
+  pl.uy = cv::Point2d(-std::sin(rad), std::cos(rad));
+  pl.centre = out.palm_centre;
+  pl.side = p.fallback_side * out.palm_radius;
+  out.method = RoiMethod::PalmCircle;
+  out.key_points = {cv::Point2f(out.palm_centre)};
+  return out;
+}
+
+}  // namespace palmvein::internal

@@ -1,0 +1,83 @@
+// Every tuning constant of the ROI stage, in one place. Lengths are relative (to the frame, to the
+// palm radius R = radius of the largest circle inscribed in the hand mask, or to the valley
+// distance d) so that they hold for any sensor resolution and hand size.
+//
+// References
+// * D. Zhang, W.-K. Kong, J. You, M. Wong, "Online palmprint identification", IEEE TPAMI 25(9),
+//   2003: ROI from the tangent to the two finger gaps (index/middle and ring/little), square placed
+//   perpendicular to that tangent.
+// * G.K.O. Michael, T. Connie, A.B.J. Teoh, "Touch-less palm print biometrics: novel design and
+//   implementation", Image and Vision Computing 26(12), 2008: contactless ROI from finger valleys
+//   of a segmented hand, side proportional to the valley distance.
+// * N. Otsu, "A threshold selection method from gray-level histograms", IEEE TSMC 9(1), 1979.
+// * Largest inscribed circle of the palm via the Euclidean distance transform as a palm centre that
+//   does not depend on fingers or wrist: e.g. Kumar, Wong, Shen, Jain, "Personal verification using
+//   palmprint and hand geometry biometric", AVBPA 2003, and later contactless systems.
+#pragma once
+
+namespace palmvein::internal {
+
+struct RoiParams {
+  // --- Working copy for segmentation and key points (the ROI is warped from the full frame) ---
+  int work_long_side = 320;        // long side of the downscaled working copy, pixels
+  double presmooth_sigma = 1.0;    // Gaussian sigma (working pixels) before thresholding
+
+  // --- Exposure (8-bit grey levels) ---
+  int dark_frame_p99 = 40;         // 99th percentile below this: the whole frame is too dark
+  int bright_frame_median = 245;   // median at or above this: the frame is washed out
+  int hand_dark_mean = 45;         // mean of the hand below this: too dark
+  int saturated_level = 250;       // a pixel at or above this is saturated
+  double hand_saturated_max = 0.20;  // more saturated hand pixels than this: too bright
+  int good_mean_low = 70;          // hand mean inside [low, high] counts as well exposed
+  int good_mean_high = 200;
+
+  // --- Segmentation ---
+  double min_separation = 4.0;     // Otsu class means this many std of the tighter class apart: a hand
+                                   // (a unimodal noise frame gives about 2.7)
+  double min_hand_area = 0.04;     // largest component below this fraction of the frame: no hand
+  double too_close_area = 0.92;    // hand covers more than this fraction of the frame: too close
+  double open_radius = 0.012;      // morphological opening radius, fraction of the working long side
+
+  // --- Palm size (R relative to min(frame width, height)) ---
+  double min_palm_radius = 0.07;   // below: the palm is too far (too few pixels for veins)
+  double closeup_min_radius = 0.18;  // the close-up fallback needs at least this palm radius
+  double cutoff_radius_ratio = 0.85; // R inside the frame / R if the hand went on: below = cut off
+
+  // --- Blur: edge spread of the hand outline (contrast / steepest gradient), relative to R ---
+  double blur_max_edge_width = 0.12;  // wider hand edges than this x R: blurred
+  double sharp_edge_width = 0.03;     // at or below this x R the sharpness score is 1
+
+  // --- Finger valleys (convexity defects of the hand outline) ---
+  double valley_min_depth = 0.50;  // defect depth >= this x R to be a gap between fingers
+  double valley_max_angle = 100;   // degrees: angle tip-valley-tip must be narrower than this
+  int border_margin = 2;           // valleys this close to the frame border (working px) are not trusted
+  double spacing_min = 0.20;       // neighbouring valleys apart by [min, max] x R
+  double spacing_max = 1.30;
+  double spacing_ratio_max = 2.2;  // the two spacings of a triple may differ at most by this factor
+  double spacing_irregularity_weight = 2.0;  // triple score: penalty per |ln(spacing1 / spacing2)|
+  double middle_off_line_max = 0.35; // middle valley's distance from the outer valleys' line, x their distance
+  double centre_dist_min = 0.30;   // palm centre's distance from the valley line, x valley distance d
+  double centre_dist_max = 2.50;
+  double tangent_window = 0.35;    // contour points within this x R of a valley form its gap (tangent)
+  int tangent_iterations = 4;      // common-tangent refinement steps (converges in 2-3)
+
+  // --- ROI placement (valley method), relative to d = distance of the two tangent points ---
+  double roi_offset = 0.80;        // ROI centre this x d from the valley line, into the palm
+  double roi_side = 1.15;          // ROI side, x d
+  double roi_min_inside = 0.95;    // fraction of the ROI square that must lie on the hand mask
+
+  // --- ROI placement (close-up fallback), relative to R ---
+  double fallback_side = 1.30;     // ROI side x R (a square of side sqrt(2) R fits the circle)
+  double axis_min_elongation = 1.25; // principal axis used only if sqrt(l1/l2) of the mask >= this
+  double axis_max_residual = 30;   // degrees: larger residual rotations are not trusted (set to 0)
+
+  // --- Quality ---
+  double centring_good = 0.15;     // palm centre within this fraction of the frame from its centre: 1
+};
+
+inline const RoiParams& roi_params() {
+  static const RoiParams params;
+  return params;
+}
+
+}  // namespace palmvein::internal
