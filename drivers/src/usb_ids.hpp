@@ -1,0 +1,41 @@
+// THE one table of USB ids palmvein knows: the drivers match devices against it, enumerate_sensors()
+// lists them, and `palmvein udev-rules` turns it into udev rules so a non-root user can open them.
+// A new sensor model is one line in usb_ids.cpp, nothing else.
+// Thread-safety: everything here is immutable after static initialisation.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace palmvein::drivers {
+
+enum class UsbDriver : std::uint8_t {
+  MyIdUsb,  // vendor-class MyID Palm protocol (docs/usb-protocol.md), drivers/src/myid_usb
+  Uvc,      // USB Video Class NIR camera, drivers/src/uvc
+};
+
+struct KnownUsbId {
+  std::uint16_t vendor_id;
+  std::uint16_t product_id;
+  UsbDriver driver;
+  std::string_view name;  // human-readable model name
+  bool test_id;           // a pid.codes test id (1209:0001..000f): emulated devices, development boards
+};
+
+// pid.codes reserves 1209:0001..1209:000f for testing: never shipped, safe for emulation.
+inline constexpr std::uint16_t kPidCodesVendorId = 0x1209;
+inline constexpr std::uint16_t kMyIdPalmTestProductId = 0x000a;
+inline constexpr std::uint16_t kUvcNirTestProductId = 0x000b;
+
+std::span<const KnownUsbId> known_usb_ids() noexcept;
+// The entry for vid:pid, or nullptr.
+const KnownUsbId* find_usb_id(std::uint16_t vendor_id, std::uint16_t product_id) noexcept;
+std::string_view to_string(UsbDriver driver) noexcept;  // "myid-usb", "uvc"
+
+// udev rules (one file's text, for /etc/udev/rules.d/70-palmvein.rules) granting the seat user
+// (uaccess) and the `plugdev` group access to every known id.
+std::string udev_rules();
+
+}  // namespace palmvein::drivers

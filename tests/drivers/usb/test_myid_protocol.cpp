@@ -1,0 +1,126 @@
+// MyID protocol encoding and the frame parser's resynchronisation, without USB.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "myid_usb/frame_parser.hpp"
+#include "myid_usb/protocol.hpp"
+#include "usb_ids.hpp"
+
+namespace palmvein::drivers::myid {
+namespace {
+
+DeviceInfo small_info() {
+  DeviceInfo info;
+  info.width = 8;
+  info.height = 4;
+  info.model = "test";
+  return info;
+}
+
+std::vector<std::uint8_t> frame(std::uint32_t counter, const DeviceInfo& info = small_info()) {
+  std::vector<std::uint8_t> pixels(info.payload_size());
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>(i * 3 + counter);
+  FrameHeader h;
+  h.frame_counter = counter;
+  h.width = info.width;
+  h.height = info.height;
+  return encode_frame(h, pixels);
+}
+
+TEST(MyIdProtocol, Crc32MatchesTheStandardCheckValue) {
+  const std::string check = "123456789";
+  EXPECT_EQ(crc32({reinterpret_cast<const std::uint8_t*>(check.data()), check.size()}), 0xcbf43926u);
+}
+
+TEST(MyIdProtocol, InfoRoundTripsAndRejectsNonsense) {
+  DeviceInfo info = small_info();
+  info.bank_count = 2;
+  info.wavelengths_nm = {850, 940, 0, 0};
+  info.exposure_max_us = 100;
+  const auto bytes = encode_info(info);
+  const auto back = decode_info(bytes);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->width, 8);
+  EXPECT_EQ(back->wavelengths_nm[1], 940);
+  EXPECT_EQ(back->model, "test");
+  auto bad = bytes;
+  bad[0] = 2;  // protocol version 2
+  EXPECT_FALSE(decode_info(bad));
+  EXPECT_FALSE(decode_info(std::span(bytes).first(10)));
+}
+
+TEST(MyIdProtocol, HeaderLayoutIsTheDocumentedOne) {
+  const auto f = frame(0x01020304);
+  EXPECT_EQ(f.size(), kHeaderSize + 32);
+  EXPECT_EQ(std::string(f.begin(), f.begin() + 4), "PVF1");
+  EXPECT_EQ(f[8], 0x04);  // counter, little-endian
+  EXPECT_EQ(get_u32(&f[28]), 32u);
+}
+
+TEST(MyIdParser, ReassemblesFramesSplitAtEveryPoint) {
+  std::vector<std::uint8_t> stream;
+  for (std::uint32_t c = 0; c < 3; ++c) {
+    const auto f = frame(c);
+    stream.insert(stream.end(), f.begin(), f.end());
+  }
+  for (std::size_t split = 1; split < stream.size(); ++split) {
+    FrameParser parser(small_info());
+    parser.feed(std::span(stream).first(split));
+    parser.feed(std::span(stream).subspan(split));
+    for (std::uint32_t c = 0; c < 3; ++c) {
+      auto out = parser.pop();
+      ASSERT_TRUE(out) << "split " << split;
+      EXPECT_EQ(out->header.frame_counter, c);
+    }
+    EXPECT_FALSE(parser.pop());
+    EXPECT_EQ(parser.corrupt_frames(), 0u);
+  }
+}
+
+TEST(MyIdParser, DropsCorruptShortAndForeignDataAndResynchronises) {
+  std::vector<std::uint8_t> stream = {'j', 'u', 'n', 'k', 'P', 'V', 'F', '1', 0, 0};
+  auto corrupt = frame(1);
+  corrupt[kHeaderSize + 5] ^= 1;
+  auto truncated = frame(2);
+  truncated.resize(truncated.size() - 7);
+  auto wrong_size = frame(3, [] { auto i = small_info(); i.width = 9; return i; }());
+  for (const auto& part : {frame(0), corrupt, truncated, wrong_size, frame(4)}) {
+    stream.insert(stream.end(), part.begin(), part.end());
+  }
+  FrameParser parser(small_info());
+  std::mt19937 rng(7);
+  for (std::size_t pos = 0; pos < stream.size();) {
+    const std::size_t n = std::min<std::size_t>(stream.size() - pos, 1 + rng() % 50);
+    parser.feed(std::span(stream).subspan(pos, n));
+    pos += n;
+  }
+  ASSERT_EQ(parser.pop()->header.frame_counter, 0u);
+  const auto last = parser.pop();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->header.frame_counter, 4u);
+  const auto f4 = frame(4);
+  EXPECT_EQ(last->pixels, std::vector<std::uint8_t>(f4.begin() + kHeaderSize, f4.end()));
+  EXPECT_FALSE(parser.pop());
+  EXPECT_EQ(parser.corrupt_frames(), 2u);  // the corrupt one and the short one
+  EXPECT_GT(parser.resync_bytes(), 0u);
+}
+
+TEST(UsbIds, TableHasTheTestIdsAndRulesCoverEveryEntry) {
+  const KnownUsbId* myid = find_usb_id(0x1209, 0x000a);
+  ASSERT_TRUE(myid);
+  EXPECT_EQ(myid->driver, UsbDriver::MyIdUsb);
+  EXPECT_TRUE(myid->test_id);
+  EXPECT_EQ(find_usb_id(0x1209, 0x1234), nullptr);
+  const std::string rules = udev_rules();
+  for (const auto& id : known_usb_ids()) {
+    char match[96];
+    std::snprintf(match, sizeof match, "ATTRS{idVendor}==\"%04x\", ATTRS{idProduct}==\"%04x\"", id.vendor_id,
+                  id.product_id);
+    EXPECT_NE(rules.find(match), std::string::npos) << match;
+  }
+  EXPECT_NE(rules.find("TAG+=\"uaccess\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace palmvein::drivers::myid
