@@ -26,8 +26,15 @@ ExtractResult TemplateExtractor::extract(const Image& image, ImageKind kind, Tra
   if (!result.roi.ok()) return result;
   const Image& roi = result.roi.roi().image;
   const cv::Mat roi8 = internal::gray8_view(roi);
-  result.templ.emplace(std::make_shared<const detail::TemplateData>(
-      detail::compute_features(roi8, detail::default_feature_config(), sink)));
+  auto data = std::make_shared<const detail::TemplateData>(
+      detail::compute_features(roi8, detail::default_feature_config(), sink));
+  // A ROI without vein texture (flat, defocused, covered) would give a code that matches anything
+  // featureless: report it as a failure to acquire, with the closest user guidance.
+  if (!detail::has_enough_texture(*data)) {
+    result.roi = RoiResult::failed(RoiFailure::Blurred);
+    return result;
+  }
+  result.templ.emplace(std::move(data));
   return result;
 }
 

@@ -22,6 +22,11 @@ struct FeatureConfig {
   // A cell is masked when its Gabor energy (sum |response| over orientations) is below this fraction
   // of the median energy of the ROI (flat, saturated or out-of-ROI cells carry no orientation).
   double low_energy_fraction = 0.15;
+  // ... and below this absolute mean |response| per orientation, in grey levels (the unit-norm
+  // filters give about 1 on sensor noise of 1 grey level): a flat or featureless ROI has no code.
+  double min_abs_energy = 1.5;
+  // An ROI with fewer valid orientation cells than this fraction yields no template.
+  double min_valid_fraction = 0.25;
   // Pixels at or below this grey level in the ROI count as outside the palm (black fill).
   int outside_grey_level = 2;
 

@@ -3,6 +3,7 @@
 #include "features/features.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -36,6 +37,13 @@ void set_valid(BitCode& code, int x, int y, bool value) {
   const std::size_t i = static_cast<std::size_t>(y) * code.width + static_cast<std::size_t>(x);
   const std::uint64_t m = std::uint64_t{1} << (i % 64);
   code.mask[i / 64] = value ? (code.mask[i / 64] | m) : (code.mask[i / 64] & ~m);
+}
+
+bool has_enough_texture(const TemplateData& data, const FeatureConfig& cfg) {
+  std::size_t valid = 0;
+  for (auto w : data.orientation.mask) valid += static_cast<std::size_t>(std::popcount(w));
+  const double cells = static_cast<double>(data.orientation.width) * data.orientation.height;
+  return cells > 0 && static_cast<double>(valid) >= cfg.min_valid_fraction * cells;
 }
 
 namespace {
@@ -121,7 +129,8 @@ TemplateData compute_features(const cv::Mat& roi_in, const FeatureConfig& cfg, T
   cv::resize(outside_f, out_o, cv::Size(og, og), 0, 0, cv::INTER_AREA);
   std::vector<float> e(energy.begin<float>(), energy.end<float>());
   std::nth_element(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(e.size() / 2), e.end());
-  const float energy_floor = static_cast<float>(cfg.low_energy_fraction) * e[e.size() / 2];
+  const float energy_floor = std::max(static_cast<float>(cfg.low_energy_fraction) * e[e.size() / 2],
+                                      static_cast<float>(cfg.min_abs_energy * cfg.orientations));
 
   data.orientation = make_code(og, og, cfg.orientations);
   for (int y = 0; y < og; ++y)

@@ -15,6 +15,9 @@ namespace palmvein::inline v1::detail {
 TemplateData compute_features(const cv::Mat& roi8, const FeatureConfig& cfg = default_feature_config(),
                               TransparencySink* sink = nullptr);
 
+// Whether enough of the orientation grid is valid for a usable template (cfg.min_valid_fraction).
+bool has_enough_texture(const TemplateData& data, const FeatureConfig& cfg = default_feature_config());
+
 // Sets bit (x, y) of plane p of `code` (helper shared by the extractor and tests).
 void set_bit(BitCode& code, std::size_t plane, int x, int y, bool value);
 void set_valid(BitCode& code, int x, int y, bool value);
