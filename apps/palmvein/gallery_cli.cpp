@@ -1,0 +1,144 @@
+#include "gallery_cli.hpp"
+
+#include <cstdio>
+
+#include "palmvein/calibration.hpp"
+#include "palmvein/error.hpp"
+#include "palmvein/sensor.hpp"
+
+namespace palmvein::cli {
+
+void add_gallery_args(CLI::App* cmd, GalleryArgs& args) {
+  cmd->add_option("--db", args.db, "Gallery database file (SQLite)")->required();
+  cmd->add_option("--key-file", args.key_file,
+                  "Key file (64 hex digits, mode 0600); default $PALMVEIN_KEY_FILE, then "
+                  "$XDG_CONFIG_HOME/palmvein/gallery.key (created for a new gallery)");
+}
+
+Gallery open_gallery(const GalleryArgs& args, bool create) {
+  GalleryOptions options;
+  options.key_file = args.key_file;
+  options.create = create;
+  KeyNotice notice;
+  Gallery gallery = Gallery::open(args.db, options, &notice);
+  if (notice.created)
+    std::fprintf(stderr, "palmvein: created a new gallery key in '%s' (keep it: the gallery cannot be read without it)\n",
+                 notice.key_file.c_str());
+  return gallery;
+}
+
+void add_input_args(CLI::App* cmd, InputArgs& args, int default_max_frames) {
+  args.max_frames = default_max_frames;
+  cmd->add_option("--sensor", args.sensor, "Capture from this sensor URI, e.g. 'virtual:?palm=7'");
+  cmd->add_option("images", args.images, "Image files to use instead of a sensor");
+  cmd->add_flag("--roi", args.roi, "The images are palm ROIs rather than full-hand frames");
+  cmd->add_option("--max-frames", args.max_frames, "Give up after this many frames")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--timeout-ms", args.timeout_ms, "Per-frame sensor timeout in milliseconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600000));
+}
+
+namespace {
+
+class SensorFrames final : public FrameSource {
+ public:
+  SensorFrames(const std::string& uri, std::chrono::milliseconds timeout) : uri_(uri), timeout_(timeout) {
+    sensor_ = open_sensor(uri);
+    sensor_->start();
+  }
+  ~SensorFrames() override {
+    try {
+      sensor_->stop();
+    } catch (...) {
+    }
+  }
+  std::optional<Image> next() override { return sensor_->grab(timeout_).image; }
+  ImageKind kind() const override { return ImageKind::FullHand; }
+  std::string describe() const override { return "sensor '" + uri_ + "'"; }
+
+ private:
+  std::string uri_;
+  std::chrono::milliseconds timeout_;
+  std::unique_ptr<Sensor> sensor_;
+};
+
+class FileFrames final : public FrameSource {
+ public:
+  FileFrames(std::vector<std::string> files, bool roi) : files_(std::move(files)), roi_(roi) {}
+  std::optional<Image> next() override {
+    if (index_ >= files_.size()) return std::nullopt;
+    return read_image(files_[index_++]);
+  }
+  ImageKind kind() const override { return roi_ ? ImageKind::Roi : ImageKind::FullHand; }
+  std::string describe() const override {
+    return files_.size() == 1 ? "image '" + files_[0] + "'" : std::to_string(files_.size()) + " images";
+  }
+
+ private:
+  std::vector<std::string> files_;
+  bool roi_;
+  std::size_t index_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<FrameSource> open_frames(const InputArgs& args) {
+  if (args.sensor.empty() == args.images.empty())
+    throw InvalidArgument("give either --sensor URI or image files (not both)");
+  if (!args.sensor.empty()) {
+    if (args.roi) throw InvalidArgument("--roi applies to image files, not to a sensor");
+    return std::make_unique<SensorFrames>(args.sensor, std::chrono::milliseconds(args.timeout_ms));
+  }
+  return std::make_unique<FileFrames>(args.images, args.roi);
+}
+
+std::optional<Template> capture_probe(FrameSource& source, const TemplateExtractor& extractor, int max_frames,
+                                      bool quiet, std::string& reason, int* frames_used) {
+  std::string last_problem;
+  int frames = 0;
+  for (; frames < max_frames;) {
+    auto frame = source.next();
+    if (!frame) break;
+    ++frames;
+    ExtractResult result = extractor.extract(*frame, source.kind());
+    if (frames_used) *frames_used = frames;
+    if (result.ok()) return std::move(*result.templ);
+    last_problem = std::string(guidance(result.roi.failure()));
+    if (!quiet) std::fprintf(stderr, "frame %d: %s\n", frames, last_problem.c_str());
+  }
+  if (frames_used) *frames_used = frames;
+  reason = "no usable palm in " + std::to_string(frames) + " frame(s) from " + source.describe() +
+           (last_problem.empty() ? std::string() : " (last problem: " + last_problem + ")");
+  return std::nullopt;
+}
+
+void add_threshold_args(CLI::App* cmd, ThresholdArgs& args) {
+  cmd->add_option("--fmr", args.fmr, "Target false-match rate per comparison; picks the threshold from the calibration")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-12, 1.0));
+  cmd->add_option("--threshold", args.threshold, "Explicit score threshold in [0, 1] (overrides --fmr)")
+      ->check(CLI::Range(0.0, 1.0));
+}
+
+double resolve_threshold(const ThresholdArgs& args) {
+  if (args.threshold) return *args.threshold;
+  return Calibration::builtin().threshold_for_fmr(args.fmr);
+}
+
+double consistency_threshold() { return Calibration::builtin().threshold_for_fmr(kConsistencyFmr); }
+
+std::string format_fmr(double fmr) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1e", fmr);
+  return buffer;
+}
+
+std::string format_score(double score) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3f", score);
+  return buffer;
+}
+
+}  // namespace palmvein::cli

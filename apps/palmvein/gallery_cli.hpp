@@ -1,0 +1,69 @@
+// Shared plumbing of the gallery subcommands (enroll, verify, identify, list, delete, demo):
+// the --db/--key-file options, frame input from a sensor or image files, probe capture, thresholds.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "palmvein/enrollment.hpp"
+#include "palmvein/extractor.hpp"
+#include "palmvein/gallery.hpp"
+#include "palmvein/image.hpp"
+
+namespace palmvein::cli {
+
+struct GalleryArgs {
+  std::string db;
+  std::string key_file;
+};
+void add_gallery_args(CLI::App* cmd, GalleryArgs& args);
+// Opens the gallery; tells the user on stderr when a new key file was created (never the key).
+Gallery open_gallery(const GalleryArgs& args, bool create);
+
+struct InputArgs {
+  std::string sensor;               // --sensor URI
+  std::vector<std::string> images;  // positional image files
+  bool roi = false;                 // images are palm ROIs, not full-hand frames
+  int max_frames = 60;              // frames to try before giving up
+  int timeout_ms = 3000;            // per-frame grab timeout
+};
+void add_input_args(CLI::App* cmd, InputArgs& args, int default_max_frames);
+
+// Frames from a sensor or from image files. next() returns nothing when the input is exhausted.
+class FrameSource {
+ public:
+  virtual ~FrameSource() = default;
+  virtual std::optional<Image> next() = 0;
+  virtual ImageKind kind() const = 0;
+  virtual std::string describe() const = 0;
+};
+// Throws InvalidArgument when neither or both of --sensor and images are given.
+std::unique_ptr<FrameSource> open_frames(const InputArgs& args);
+
+// Grabs frames until one yields a template; reports guidance for bad frames on stderr unless quiet.
+// Returns nothing and sets `reason` when max_frames pass or the input ends without one.
+std::optional<Template> capture_probe(FrameSource& source, const TemplateExtractor& extractor, int max_frames,
+                                      bool quiet, std::string& reason, int* frames_used = nullptr);
+
+struct ThresholdArgs {
+  double fmr = 1e-4;                 // target false-match rate per comparison
+  std::optional<double> threshold;   // explicit score threshold (overrides --fmr)
+};
+void add_threshold_args(CLI::App* cmd, ThresholdArgs& args);
+double resolve_threshold(const ThresholdArgs& args);
+
+// The enrolment samples' consistency threshold: the score at this FMR (looser than verification:
+// samples of one capture session agree better than later probes, but one bad sample must be caught).
+inline constexpr double kConsistencyFmr = 1e-2;
+double consistency_threshold();
+
+// "1.0e-04" style, for messages.
+std::string format_fmr(double fmr);
+std::string format_score(double score);
+
+}  // namespace palmvein::cli

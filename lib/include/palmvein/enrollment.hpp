@@ -1,0 +1,111 @@
+// Enrolment (frames -> several consistent templates of one palm) and comparison of a probe with
+// gallery templates (verification 1:1 per identity, identification 1:N). See docs/gallery.md for the
+// policy and the measurement behind it (several templates per identity, max-score fusion).
+//
+// Thread-safety: EnrollmentSession is used by one thread at a time. GallerySearch: load() takes
+// exclusive access; rank() may run concurrently on a loaded search.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "palmvein/export.hpp"
+#include "palmvein/extractor.hpp"
+#include "palmvein/gallery.hpp"
+#include "palmvein/image.hpp"
+#include "palmvein/roi.hpp"
+#include "palmvein/template.hpp"
+
+PALMVEIN_NAMESPACE_BEGIN
+
+struct EnrollmentOptions {
+  int samples = 3;           // good frames (templates) to keep per enrolment, K (1..16)
+  int max_frames = 60;       // give up after this many frames in total (>= samples)
+  float min_quality = 0.0f;  // frames whose ROI quality (0..1) is below this are rejected
+  // Every pair of kept samples must score at least this (Matcher similarity). Samples that disagree
+  // mean the palm changed (another person, other hand) or a sample is bad.
+  double consistency_threshold = 0.0;
+  // How many single disagreeing samples may be dropped and re-captured before the enrolment fails.
+  int max_outliers = 2;
+  // Throws InvalidArgument when a field is out of range.
+  void check() const;
+};
+
+enum class EnrollmentState : std::uint8_t { Collecting, Complete, Failed };
+
+// What happened to one frame, for live feedback.
+struct FrameFeedback {
+  bool accepted = false;                  // the frame became a sample
+  RoiFailure failure = RoiFailure::None;  // why not (None when accepted or when it was low quality)
+  float quality = 0;                      // ROI quality (0 when no ROI)
+  std::string message;                    // one line for the user: guidance or progress
+  int good = 0;                           // samples kept so far
+  int frames = 0;                         // frames seen so far
+};
+
+// Collects K good, mutually consistent samples from a stream of frames (a sensor, or image files).
+// Feed frames with add() while state() is Collecting.
+class PALMVEIN_API EnrollmentSession {
+ public:
+  explicit EnrollmentSession(const TemplateExtractor& extractor, EnrollmentOptions options = {});
+  ~EnrollmentSession();
+  EnrollmentSession(EnrollmentSession&&) noexcept;
+  EnrollmentSession& operator=(EnrollmentSession&&) noexcept;
+
+  // Extracts a template from `frame` and updates the state. Calling add() when not Collecting throws
+  // InvalidArgument.
+  FrameFeedback add(const Image& frame, ImageKind kind = ImageKind::FullHand);
+  // Ends the input early (no more frames, e.g. the last image file): Collecting becomes Failed with
+  // the reason. No effect in other states.
+  void finish_input();
+
+  EnrollmentState state() const noexcept;
+  // Why the enrolment failed (empty unless Failed); one line.
+  const std::string& failure_reason() const noexcept;
+  // The kept samples, best quality first (complete when state() is Complete).
+  const std::vector<Template>& templates() const noexcept;
+  std::vector<std::vector<std::uint8_t>> template_bytes() const;
+  // Pairwise scores of the kept samples (i < j, row-major), for reports.
+  std::vector<double> pairwise_scores() const;
+  int frames_seen() const noexcept;
+  const EnrollmentOptions& options() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// How the scores of one identity's several templates become one score.
+enum class ScoreFusion : std::uint8_t {
+  Max,   // best template (default: measured best, docs/gallery.md)
+  Mean,  // mean over the identity's templates
+};
+PALMVEIN_API std::string_view to_string(ScoreFusion fusion) noexcept;
+
+// One enrolled identity's fused score against a probe.
+struct IdentityScore {
+  std::string id;
+  Hand hand = Hand::Unknown;
+  double score = 0;
+  int templates = 0;  // templates that were compared
+};
+
+// Searches gallery templates for a probe. An interface so that the in-memory 1:N engine
+// (identification.hpp) can replace the plain loop by changing make_gallery_search() only.
+class PALMVEIN_API GallerySearch {
+ public:
+  virtual ~GallerySearch() = default;
+  // Parses and indexes decrypted gallery templates (replacing what was loaded). Throws FormatError
+  // for bytes that are not a template.
+  virtual void load(const std::vector<StoredTemplate>& templates) = 0;
+  // Identities by fused score, best first; at most `top_k` (0: all).
+  virtual std::vector<IdentityScore> rank(const Template& probe, std::size_t top_k = 0) const = 0;
+  virtual std::size_t template_count() const = 0;
+};
+
+// The default search: every template scored with Matcher (exact), fused per identity.
+PALMVEIN_API std::unique_ptr<GallerySearch> make_gallery_search(ScoreFusion fusion = ScoreFusion::Max);
+
+PALMVEIN_NAMESPACE_END
