@@ -47,18 +47,27 @@ void emit(TransparencySink* sink, std::string_view stage, const cv::Mat& mat) {
   if (sink && sink->wants(stage)) sink->take(stage, image_from_mat(mat));
 }
 
-// Largest inscribed circle: maximum of the distance transform. `replicate` continues the mask beyond
-// the frame border (as if the hand went on), otherwise the border counts as background.
-void inscribed_circle(const cv::Mat& mask, bool replicate, cv::Point& centre, double& radius) {
+// Largest inscribed circle: maximum of the distance transform. With `replicate_pad` > 0 the mask is
+// continued that far beyond the frame border (as if the hand went on), otherwise the border counts
+// as background.
+void inscribed_circle(const cv::Mat& mask, int replicate_pad, double core_level, cv::Point2d& centre,
+                      double& radius) {
   cv::Mat padded, dist;
-  const int pad = replicate ? std::max(mask.cols, mask.rows) / 4 : 1;
-  cv::copyMakeBorder(mask, padded, pad, pad, pad, pad, replicate ? cv::BORDER_REPLICATE : cv::BORDER_CONSTANT, 0);
+  const int pad = std::max(1, replicate_pad);
+  cv::copyMakeBorder(mask, padded, pad, pad, pad, pad, replicate_pad > 0 ? cv::BORDER_REPLICATE : cv::BORDER_CONSTANT, 0);
   cv::distanceTransform(padded, dist, cv::DIST_L2, cv::DIST_MASK_5);
   double max_value = 0;
   cv::Point at;
   cv::minMaxLoc(dist, nullptr, &max_value, nullptr, &at);
-  centre = at - cv::Point(pad, pad);
   radius = max_value;
+  centre = cv::Point2d(at.x - pad, at.y - pad);
+  if (core_level <= 0 || core_level >= 1) return;
+  // The maximum is a ridge or plateau for elongated palms (a rounded rectangle has a whole line of
+  // largest circles): the centroid of the near-maximal "palm core" is stable where the argmax is not.
+  cv::Mat core;
+  cv::threshold(dist, core, core_level * max_value, 255, cv::THRESH_BINARY);
+  const cv::Moments m = cv::moments(core, true);
+  if (m.m00 > 0) centre = cv::Point2d(m.m10 / m.m00 - pad, m.m01 / m.m00 - pad);
 }
 
 // Median edge spread (in pixels) of the hand outline: contrast between hand and background divided
@@ -301,11 +310,12 @@ PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySi
   if (out.saturated_fraction > p.hand_saturated_max) return out.failure = RoiFailure::TooBright, out;
 
   // Palm centre and size.
-  cv::Point centre_w;
+  cv::Point2d centre_d;
   double radius_w = 0;
-  inscribed_circle(mask, false, centre_w, radius_w);
+  inscribed_circle(mask, 0, p.palm_core_level, centre_d, radius_w);
+  const cv::Point centre_w(static_cast<int>(std::lround(centre_d.x)), static_cast<int>(std::lround(centre_d.y)));
   const double min_side_w = std::min(work.cols, work.rows);
-  out.palm_centre = to_frame(cv::Point2d(centre_w));
+  out.palm_centre = to_frame(centre_d);
   out.palm_radius = radius_w * 0.5 * (sx + sy);
   if (radius_w < p.min_palm_radius * min_side_w) return out.failure = RoiFailure::TooFar, out;
 
@@ -329,7 +339,6 @@ PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySi
   // Finger valleys.
   const std::vector<Valley> valleys = find_valleys(contour, radius_w, work.size(), p);
   std::array<int, 3> triple{};
-  const cv::Point2d centre_d(centre_w);
   cv::Point2d ta, tb;
   const bool have_valleys = pick_triple(valleys, centre_d, radius_w, p, triple) &&
                             common_tangent(gap_points(contour, valleys[triple[0]].index, p.tangent_window * radius_w),
@@ -381,9 +390,11 @@ PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySi
 
   // Close-up fallback: the palm circle, only when the palm is large and not cut by the border.
   draw_stage({centre_d});
-  cv::Point centre_free;
+  cv::Point2d centre_free;
   double radius_free = 0;
-  inscribed_circle(mask, true, centre_free, radius_free);
+  // Padding just beyond what the cut-off test needs: R / cutoff_radius_ratio.
+  inscribed_circle(mask, static_cast<int>(std::ceil(radius_w * (1.0 / p.cutoff_radius_ratio - 1.0))) + 2, 0, centre_free,
+                   radius_free);
   if (radius_w < p.cutoff_radius_ratio * radius_free) return out.failure = RoiFailure::HandCutOff, out;
   if (radius_w < p.closeup_min_radius * min_side_w) return out.failure = RoiFailure::NoKeyPoints, out;
 

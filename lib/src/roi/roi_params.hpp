@@ -40,12 +40,16 @@ struct RoiParams {
 
   // --- Palm size (R relative to min(frame width, height)) ---
   double min_palm_radius = 0.07;   // below: the palm is too far (too few pixels for veins)
+  double palm_core_level = 0.90;   // palm centre = centroid of the points with distance >= this x R
   double closeup_min_radius = 0.18;  // the close-up fallback needs at least this palm radius
   double cutoff_radius_ratio = 0.85; // R inside the frame / R if the hand went on: below = cut off
 
   // --- Blur: edge spread of the hand outline (contrast / steepest gradient), relative to R ---
-  double blur_max_edge_width = 0.12;  // wider hand edges than this x R: blurred
-  double sharp_edge_width = 0.03;     // at or below this x R the sharpness score is 1
+  // NIR skin edges are soft by nature (light scatters under the skin): in focus they measure about
+  // 0.06-0.09 R (CASIA 940 nm), defocused close-up sensors 0.15-0.35 R and still give usable veins.
+  // Only an edge spread beyond that (strong defocus or motion) rejects the frame; the score grades.
+  double blur_max_edge_width = 0.50;  // wider hand edges than this x R: blurred
+  double sharp_edge_width = 0.08;     // at or below this x R the sharpness score is 1
 
   // --- Finger valleys (convexity defects of the hand outline) ---
   double valley_min_depth = 0.50;  // defect depth >= this x R to be a gap between fingers
@@ -68,7 +72,7 @@ struct RoiParams {
 
   // --- ROI placement (close-up fallback), relative to R ---
   double fallback_side = 1.30;     // ROI side x R (a square of side sqrt(2) R fits the circle)
-  double axis_min_elongation = 1.25; // principal axis used only if sqrt(l1/l2) of the mask >= this
+  double axis_min_elongation = 1.50; // principal axis used only if sqrt(l1/l2) of the mask >= this
   double axis_max_residual = 30;   // degrees: larger residual rotations are not trusted (set to 0)
 
   // --- Quality ---
