@@ -61,8 +61,10 @@ struct PalmRoi {
   Image image;                      // roi_size x roi_size, 8-bit
   std::array<PointF, 4> corners{};  // ROI square in frame coordinates (clockwise from top-left)
   std::vector<PointF> hand_outline; // hand contour in frame coordinates (may be empty for kind=roi)
-  std::vector<PointF> key_points;   // finger valleys or fallback points used for alignment
-  float rotation_degrees = 0;       // rotation that was removed
+  std::vector<PointF> key_points;   // FingerValleys: the two tangent points, then the middle valley;
+                                    // PalmCircle: the palm centre
+  float rotation_degrees = 0;       // hand rotation that was removed: counter-clockwise on screen,
+                                    // 0 = fingers up (the ROI's top edge faces the fingers)
   float scale = 1;                  // frame pixels per ROI pixel
   float quality = 0;                // 0..1, higher is better (contrast, sharpness, exposure)
   CaptureQuality assessment;        // the parts of `quality`, and what to fix first

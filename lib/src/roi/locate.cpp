@@ -284,7 +284,9 @@ PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySi
   const double area_fraction = cv::countNonZero(mask) / total;
   out.hand_area_fraction = area_fraction;
   emit(sink, "02-hand-mask", mask);
-  if (area_fraction < p.min_hand_area) return out.failure = RoiFailure::NoHand, out;
+  // A clearly separated but small bright object is most likely a hand held too far away.
+  if (area_fraction < p.min_object_area) return out.failure = RoiFailure::NoHand, out;
+  if (area_fraction < p.min_hand_area) return out.failure = RoiFailure::TooFar, out;
   if (area_fraction > p.too_close_area) return out.failure = RoiFailure::TooClose, out;
 
   out.outline.reserve(contour.size());

@@ -169,7 +169,8 @@ RoiResult RoiExtractor::extract(const Image& frame, ImageKind kind, Transparency
   roi.hand_outline.reserve(loc.outline.size());
   for (const cv::Point2f& q : loc.outline) roi.hand_outline.push_back(PointF{q.x, q.y});
   for (const cv::Point2f& q : loc.key_points) roi.key_points.push_back(PointF{q.x, q.y});
-  roi.rotation_degrees = static_cast<float>(std::atan2(pl.ux.y, pl.ux.x) * 180.0 / 3.14159265358979323846);
+  // Counter-clockwise on screen (image y points down), 0 when the fingers point up.
+  roi.rotation_degrees = static_cast<float>(-std::atan2(pl.ux.y, pl.ux.x) * 180.0 / 3.14159265358979323846);
   roi.scale = static_cast<float>(pl.side / size);
   roi.method = loc.method;
   roi.assessment = assess(loc, p);

@@ -34,7 +34,8 @@ struct RoiParams {
   // --- Segmentation ---
   double min_separation = 4.0;     // Otsu class means this many std of the tighter class apart: a hand
                                    // (a unimodal noise frame gives about 2.7)
-  double min_hand_area = 0.04;     // largest component below this fraction of the frame: no hand
+  double min_object_area = 0.003;  // largest component below this fraction of the frame: no hand
+  double min_hand_area = 0.04;     // below this fraction (but a clear object): too far
   double too_close_area = 0.92;    // hand covers more than this fraction of the frame: too close
   double open_radius = 0.012;      // morphological opening radius, fraction of the working long side
 

@@ -1,0 +1,272 @@
+// RoiExtractor on generated hands (synthetic_hand.hpp): pose recovery, reason codes, passthrough,
+// transparency and the overlay. No research images.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+
+#include <opencv2/imgproc.hpp>
+
+#include "internal/cv_bridge.hpp"
+#include "palmvein/error.hpp"
+#include "palmvein/roi.hpp"
+#include "synthetic_hand.hpp"
+
+using namespace palmvein;
+using palmvein::testing::HandPose;
+using palmvein::testing::render_hand;
+
+namespace {
+
+Image to_image(const cv::Mat& m) { return internal::image_from_mat(m); }
+
+cv::Point2d roi_centre(const PalmRoi& roi) {
+  cv::Point2d c(0, 0);
+  for (const PointF& p : roi.corners) c += cv::Point2d(p.x, p.y) * 0.25;
+  return c;
+}
+
+double roi_side(const PalmRoi& roi) {
+  return std::hypot(roi.corners[1].x - roi.corners[0].x, roi.corners[1].y - roi.corners[0].y);
+}
+
+// Frame point -> hand coordinates (units of R, fingers up = -y).
+cv::Point2d frame_to_hand(const HandPose& pose, cv::Point2d q) {
+  const double a = pose.angle * CV_PI / 180.0;
+  const cv::Point2d d = (q - pose.centre) * (1.0 / pose.radius);
+  return {std::cos(a) * d.x - std::sin(a) * d.y, std::sin(a) * d.x + std::cos(a) * d.y};
+}
+
+double angle_diff(double a, double b) {
+  double d = std::fmod(a - b, 360.0);
+  if (d > 180) d -= 360;
+  if (d < -180) d += 360;
+  return d;
+}
+
+struct Recording : TransparencySink {
+  std::map<std::string, cv::Size> stages;
+  void take(std::string_view stage, const Image& image) override {
+    stages[std::string(stage)] = cv::Size(image.width(), image.height());
+  }
+};
+
+}  // namespace
+
+TEST(Roi, RecoversRotationScaleAndPositionOfASyntheticHand) {
+  const RoiExtractor extractor;
+  HandPose reference;
+  reference.radius = 70;
+  const RoiResult ref = extractor.extract(to_image(render_hand(reference)));
+  ASSERT_TRUE(ref.ok()) << to_string(ref.failure());
+  EXPECT_EQ(ref.roi().method, RoiMethod::FingerValleys);
+  EXPECT_NEAR(ref.roi().rotation_degrees, 0, 3);
+  const cv::Point2d ref_centre = frame_to_hand(reference, roi_centre(ref.roi()));
+  const double ref_side = roi_side(ref.roi()) / reference.radius;
+  // The square sits on the palm, below the fingers, and is about a palm wide.
+  EXPECT_LT(std::abs(ref_centre.x), 0.2);
+  EXPECT_GT(ref_centre.y, -0.5);
+  EXPECT_LT(ref_centre.y, 0.6);
+  EXPECT_GT(ref_side, 0.8);
+  EXPECT_LT(ref_side, 1.6);
+
+  int seed = 2;
+  for (double angle : {25.0, -40.0, 90.0, 180.0, -120.0})
+    for (double radius : {55.0, 70.0, 90.0}) {
+      HandPose pose;
+      pose.angle = angle;
+      pose.radius = radius;
+      pose.centre = {320 + (seed % 3 - 1) * 15.0, 250 + (seed % 2) * 10.0};
+      const RoiResult r = extractor.extract(to_image(render_hand(pose, 640, 480, static_cast<std::uint32_t>(seed++))));
+      SCOPED_TRACE("angle " + std::to_string(angle) + " radius " + std::to_string(radius));
+      ASSERT_TRUE(r.ok()) << to_string(r.failure());
+      const PalmRoi& roi = r.roi();
+      EXPECT_EQ(roi.method, RoiMethod::FingerValleys);
+      EXPECT_NEAR(angle_diff(roi.rotation_degrees, angle), 0, 4);
+      const cv::Point2d c = frame_to_hand(pose, roi_centre(roi));
+      EXPECT_NEAR(c.x, ref_centre.x, 0.12);
+      EXPECT_NEAR(c.y, ref_centre.y, 0.12);
+      EXPECT_NEAR(roi_side(roi) / radius, ref_side, 0.07 * ref_side);
+      EXPECT_NEAR(roi.scale, roi_side(roi) / extractor.options().roi_size, 1e-3);
+      EXPECT_EQ(roi.image.width(), 128);
+      EXPECT_EQ(roi.image.height(), 128);
+      EXPECT_EQ(roi.image.format(), PixelFormat::Gray8);
+      EXPECT_GT(roi.quality, 0.5f);
+      EXPECT_EQ(roi.key_points.size(), 3u);
+      EXPECT_FALSE(roi.hand_outline.empty());
+    }
+}
+
+TEST(Roi, CornersAreClockwiseFromTopLeftAndTheTopFacesTheFingers) {
+  HandPose pose;
+  pose.radius = 70;
+  const RoiResult r = RoiExtractor().extract(to_image(render_hand(pose)));
+  ASSERT_TRUE(r.ok());
+  const auto& k = r.roi().corners;
+  // Upright hand: corner 0 top-left, 1 top-right, 2 bottom-right, 3 bottom-left.
+  EXPECT_LT(k[0].x, k[1].x);
+  EXPECT_LT(k[1].y, k[2].y);
+  EXPECT_GT(k[2].x, k[3].x);
+  EXPECT_GT(k[3].y, k[0].y);
+}
+
+TEST(Roi, ClosedFingersOnACloseUpUseThePalmCircle) {
+  // A large palm whose fingers leave the top of the frame: no finger gaps inside the frame.
+  HandPose pose;
+  pose.radius = 150;
+  pose.centre = {320, 280};
+  pose.fingers_spread = false;
+  const RoiResult r = RoiExtractor().extract(to_image(render_hand(pose)));
+  ASSERT_TRUE(r.ok()) << to_string(r.failure());
+  EXPECT_EQ(r.roi().method, RoiMethod::PalmCircle);
+  const cv::Point2d c = frame_to_hand(pose, roi_centre(r.roi()));
+  EXPECT_LT(std::hypot(c.x, c.y), 0.35);
+  EXPECT_NEAR(r.roi().rotation_degrees, 0, 5);
+}
+
+TEST(Roi, EmptyOrBlackFrameHasNoHand) {
+  const RoiExtractor extractor;
+  EXPECT_EQ(extractor.extract(Image()).failure(), RoiFailure::NoHand);
+  const RoiFailure black = extractor.extract(Image(640, 480)).failure();
+  EXPECT_TRUE(black == RoiFailure::NoHand || black == RoiFailure::TooDark) << to_string(black);
+  // A dim hand, well below a usable exposure.
+  HandPose pose;
+  pose.radius = 70;
+  EXPECT_EQ(extractor.extract(to_image(render_hand(pose, 640, 480, 3, 30, 4))).failure(), RoiFailure::TooDark);
+}
+
+TEST(Roi, NoiseWithoutAHandIsNoHand) {
+  cv::Mat noise(480, 640, CV_8U);
+  cv::RNG rng(5);
+  rng.fill(noise, cv::RNG::NORMAL, 110, 20);
+  EXPECT_EQ(RoiExtractor().extract(to_image(noise)).failure(), RoiFailure::NoHand);
+}
+
+TEST(Roi, SaturatedFrameIsTooBright) {
+  cv::Mat white(480, 640, CV_8U, cv::Scalar(255));
+  EXPECT_EQ(RoiExtractor().extract(to_image(white)).failure(), RoiFailure::TooBright);
+  // A hand that is mostly clipped at full scale.
+  HandPose pose;
+  pose.radius = 70;
+  EXPECT_EQ(RoiExtractor().extract(to_image(render_hand(pose, 640, 480, 4, 330))).failure(), RoiFailure::TooBright);
+}
+
+TEST(Roi, PalmShiftedOffTheBorderIsCutOff) {
+  const RoiExtractor extractor;
+  for (const cv::Point2d centre : {cv::Point2d(20, 250), cv::Point2d(620, 250), cv::Point2d(320, 470)}) {
+    HandPose pose;
+    pose.radius = 90;
+    pose.centre = centre;
+    const RoiFailure f = extractor.extract(to_image(render_hand(pose))).failure();
+    EXPECT_EQ(f, RoiFailure::HandCutOff) << "centre " << centre << ": " << to_string(f);
+  }
+}
+
+TEST(Roi, HeavyBlurIsBlurred) {
+  HandPose pose;
+  pose.radius = 70;
+  cv::Mat frame = render_hand(pose);
+  cv::GaussianBlur(frame, frame, cv::Size(), 0.3 * pose.radius);
+  EXPECT_EQ(RoiExtractor().extract(to_image(frame)).failure(), RoiFailure::Blurred);
+}
+
+TEST(Roi, TinyHandIsTooFar) {
+  HandPose pose;
+  pose.radius = 14;
+  EXPECT_EQ(RoiExtractor().extract(to_image(render_hand(pose))).failure(), RoiFailure::TooFar);
+}
+
+TEST(Roi, RoiKindIsOnlyResized) {
+  cv::Mat roi_image(150, 170, CV_8U);
+  cv::RNG rng(7);
+  rng.fill(roi_image, cv::RNG::UNIFORM, 60, 200);
+  RoiOptions options;
+  options.roi_size = 96;
+  const RoiResult r = RoiExtractor(options).extract(to_image(roi_image), ImageKind::Roi);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.roi().method, RoiMethod::Passthrough);
+  EXPECT_EQ(r.roi().image.width(), 96);
+  EXPECT_EQ(r.roi().image.height(), 96);
+  cv::Mat expected;
+  cv::resize(roi_image, expected, cv::Size(96, 96), 0, 0, cv::INTER_AREA);
+  EXPECT_EQ(cv::norm(expected, internal::view_of(r.roi().image), cv::NORM_INF), 0);
+  // 16-bit input is scaled by its significant bits first.
+  Image wide(40, 40, PixelFormat::Gray16, 10);
+  for (int y = 0; y < 40; ++y)
+    for (int x = 0; x < 40; ++x) wide.row16(y)[x] = 1023;
+  const RoiResult w = RoiExtractor().extract(wide, ImageKind::Roi);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w.roi().image.row8(64)[64], 255);
+}
+
+TEST(Roi, FailedResultThrowsOnAccessAndOptionsAreChecked) {
+  const RoiResult failed = RoiResult::failed(RoiFailure::TooFar);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_FALSE(static_cast<bool>(failed));
+  EXPECT_THROW((void)failed.roi(), Error);
+  RoiOptions bad;
+  bad.roi_size = 4;
+  EXPECT_THROW(bad.check(), InvalidArgument);
+  EXPECT_THROW(RoiExtractor{bad}, InvalidArgument);
+  RoiOptions good;
+  EXPECT_NO_THROW(good.check());
+}
+
+TEST(Roi, EveryFailureHasANameAndGuidance) {
+  std::set<std::string_view> names;
+  for (RoiFailure f : {RoiFailure::None, RoiFailure::NoHand, RoiFailure::HandCutOff, RoiFailure::TooDark,
+                       RoiFailure::TooBright, RoiFailure::Blurred, RoiFailure::TooClose, RoiFailure::TooFar,
+                       RoiFailure::NoKeyPoints}) {
+    EXPECT_FALSE(guidance(f).empty());
+    EXPECT_TRUE(names.insert(to_string(f)).second) << to_string(f);
+  }
+  EXPECT_EQ(to_string(RoiFailure::HandCutOff), "hand-cut-off");
+  EXPECT_EQ(to_string(RoiFailure::NoHand), "no-hand");
+}
+
+TEST(Roi, StagesGoToTheSinkAndTheResultDoesNotDependOnIt) {
+  HandPose pose;
+  pose.radius = 70;
+  const Image frame = to_image(render_hand(pose));
+  Recording sink;
+  const RoiResult with = RoiExtractor().extract(frame, ImageKind::FullHand, &sink);
+  const RoiResult without = RoiExtractor().extract(frame);
+  ASSERT_TRUE(with.ok());
+  ASSERT_TRUE(without.ok());
+  EXPECT_EQ(with.roi().image, without.roi().image);
+  for (const char* stage : {"01-input", "02-hand-mask", "03-contour-keypoints", "04-roi"})
+    EXPECT_TRUE(sink.stages.count(stage)) << stage;
+  EXPECT_EQ(sink.stages["01-input"], cv::Size(640, 480));
+  EXPECT_EQ(sink.stages["04-roi"], cv::Size(128, 128));
+}
+
+TEST(Roi, GoodFrameNeedsNoAdviceAndADimOneIsToldSo) {
+  HandPose pose;
+  pose.radius = 70;
+  const RoiResult good = RoiExtractor().extract(to_image(render_hand(pose)));
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(good.roi().assessment.advice, RoiFailure::None);
+  const RoiResult dim = RoiExtractor().extract(to_image(render_hand(pose, 640, 480, 1, 58, 6)));
+  ASSERT_TRUE(dim.ok()) << to_string(dim.failure());
+  EXPECT_EQ(dim.roi().assessment.advice, RoiFailure::TooDark);
+  EXPECT_LT(dim.roi().quality, good.roi().quality);
+}
+
+TEST(Roi, OverlayDrawsOnACopyOfTheFrame) {
+  HandPose pose;
+  pose.radius = 70;
+  const Image frame = to_image(render_hand(pose));
+  const RoiResult r = RoiExtractor().extract(frame);
+  ASSERT_TRUE(r.ok());
+  const Image overlay = draw_roi_overlay(frame, r.roi());
+  EXPECT_EQ(overlay.width(), frame.width());
+  EXPECT_EQ(overlay.height(), frame.height());
+  EXPECT_NE(overlay, frame);
+  // The ROI's centre is left untouched, its corner is drawn.
+  const cv::Point2d c = roi_centre(r.roi());
+  EXPECT_EQ(overlay.row8(static_cast<int>(c.y))[static_cast<int>(c.x)],
+            frame.row8(static_cast<int>(c.y))[static_cast<int>(c.x)]);
+  EXPECT_THROW(draw_roi_overlay(Image(), r.roi()), InvalidArgument);
+}
