@@ -59,7 +59,8 @@ class EmulatedDevice {
         umockdev_ioctl_client_complete(client, 0, 0);
         return TRUE;
       }
-      case USBDEVFS_GETDRIVER:  // no kernel driver bound
+      case USBDEVFS_GETDRIVER:  // no kernel driver bound (libusb_detach_kernel_driver: NOT_FOUND)
+      case USBDEVFS_IOCTL:
         umockdev_ioctl_client_complete(client, -1, unplugged_ ? ENODEV : ENODATA);
         return TRUE;
       case USBDEVFS_CLAIMINTERFACE:
@@ -118,15 +119,17 @@ class EmulatedDevice {
 
   gboolean submit(UMockdevIoctlClient* client, UMockdevIoctlData* arg) {
     if (unplugged_) return fail(client, ENODEV);
-    UMockdevIoctlData* urb_data = umockdev_ioctl_data_resolve(arg, 0, sizeof(usbdevfs_urb), nullptr);
-    auto* urb = reinterpret_cast<usbdevfs_urb*>(urb_data->data);
-    if (urb->type == USBDEVFS_URB_TYPE_ISO) {
-      // The packet descriptors follow the struct: resolve again with the full size.
-      const std::size_t size = sizeof(usbdevfs_urb) + sizeof(usbdevfs_iso_packet_desc) * urb->number_of_packets;
-      umockdev_ioctl_data_reload(arg, nullptr);
-      urb_data = umockdev_ioctl_data_resolve(arg, 0, size, nullptr);
-      urb = reinterpret_cast<usbdevfs_urb*>(urb_data->data);
+    // Isochronous URBs carry their packet descriptors after the struct, so the size to resolve
+    // depends on the URB. The client shares our address space (umockdev runs in-process), so peek
+    // at type and packet count first, then resolve the whole thing once (re-resolving the root
+    // argument is not supported by umockdev 0.17: reload() cannot restore its client pointer).
+    const auto* peek = *reinterpret_cast<const usbdevfs_urb* const*>(arg->data);
+    std::size_t size = sizeof(usbdevfs_urb);
+    if (peek->type == USBDEVFS_URB_TYPE_ISO && peek->number_of_packets > 0) {
+      size += sizeof(usbdevfs_iso_packet_desc) * static_cast<std::size_t>(peek->number_of_packets);
     }
+    UMockdevIoctlData* urb_data = umockdev_ioctl_data_resolve(arg, 0, size, nullptr);
+    auto* urb = reinterpret_cast<usbdevfs_urb*>(urb_data->data);
     if (urb->buffer_length > 0) {
       umockdev_ioctl_data_resolve(urb_data, offsetof(usbdevfs_urb, buffer), static_cast<gsize>(urb->buffer_length),
                                   nullptr);
