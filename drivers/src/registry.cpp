@@ -3,6 +3,8 @@
 #include <string>
 
 #include "driver_table.hpp"
+#include "myid_usb/myid_sensor.hpp"
+#include "uvc/uvc_sensor.hpp"
 #include "palmvein/sensor.hpp"
 #include "sensor_uri.hpp"
 
@@ -23,11 +25,13 @@ struct DriverEntry {
 constexpr std::array kDrivers{
     DriverEntry{"virtual", drivers::open_virtual, drivers::enumerate_virtual},
     DriverEntry{"file", drivers::open_file, nullptr},
+    DriverEntry{"usb", drivers::open_myid_usb, drivers::enumerate_myid_usb},
+    DriverEntry{"uvc", drivers::open_uvc, drivers::enumerate_uvc},
 };
 
 // Schemes whose drivers are documented but not (yet) built in: a clear "unsupported" instead of
 // "unknown scheme". Remove a scheme here when its line is added above.
-constexpr std::array<std::string_view, 2> kPlannedSchemes{"usb", "uvc"};
+constexpr std::array<std::string_view, 0> kPlannedSchemes{};
 
 std::string known_schemes() {
   std::string list;

@@ -327,6 +327,14 @@ std::unique_ptr<Sensor> open_myid_usb(std::string_view path, std::string_view ur
   throw DeviceError(DeviceFault::NotFound, "no MyID sensor " + std::string(uri) + " is connected");
 }
 
+std::unique_ptr<Sensor> open_myid_usb(const SensorUri& uri) {
+  uri.reject_unknown_keys({"control_timeout_ms", "bulk_timeout_ms"});
+  MyIdOptions options;
+  options.control_timeout = std::chrono::milliseconds(uri.get_int("control_timeout_ms", 500, 1, 60000));
+  options.bulk_timeout = std::chrono::milliseconds(uri.get_int("bulk_timeout_ms", 1000, 1, 60000));
+  return open_myid_usb(uri.path, uri.text, options);
+}
+
 std::vector<SensorInfo> enumerate_myid_usb() {
   std::vector<SensorInfo> out;
   usb::Context ctx = usb::make_context();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "palmvein/sensor.hpp"
+#include "sensor_uri.hpp"
 
 namespace palmvein::drivers {
 
@@ -21,6 +22,8 @@ struct MyIdOptions {
 // Opens "usb:VID:PID[:SERIAL]" (the part after "usb:" is `path`; `uri` is used in messages).
 // Throws DeviceError(NotFound, Busy, Permission, Protocol, Timeout) or InvalidArgument.
 std::unique_ptr<Sensor> open_myid_usb(std::string_view path, std::string_view uri, const MyIdOptions& options = {});
+// Registry entry: query keys control_timeout_ms, bulk_timeout_ms.
+std::unique_ptr<Sensor> open_myid_usb(const SensorUri& uri);
 // Every connected MyID sensor: known ids (usb_ids.cpp) and any device with the MyID interface triple.
 std::vector<SensorInfo> enumerate_myid_usb();
 

@@ -1,7 +1,10 @@
 // The MyID USB driver against the emulated device: real libusb, no hardware.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <chrono>
 #include <thread>
 
@@ -243,6 +246,43 @@ TEST_F(MyIdUsbTest, UnplugMidStreamEndsTheStreamAndReplugReopens) {
   auto again = open("1209:000a:SN0001");
   again->start();
   EXPECT_TRUE(again->grab(kGrab).image == replugged->expected_image(0));
+}
+
+TEST_F(MyIdUsbTest, RegistryOpensUsbUrisAndListsTheSensor) {
+  const auto all = enumerate_sensors();
+  const bool listed = std::any_of(all.begin(), all.end(), [](const SensorInfo& s) { return s.uri == "usb:1209:000a:SN0001"; });
+  EXPECT_TRUE(listed);
+  auto sensor = open_sensor("usb:1209:000a:SN0001?bulk_timeout_ms=200");
+  EXPECT_EQ(sensor->info().driver, "myid-usb");
+  sensor->start();
+  EXPECT_TRUE(sensor->grab(kGrab).image == firmware->expected_image(0));
+  EXPECT_THROW(open_sensor("usb:1209:000a?bogus=1"), InvalidArgument);
+}
+
+TEST_F(MyIdUsbTest, HotplugWatchReportsArrivalAndRemoval) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<std::pair<HotplugEvent, std::string>> events;
+  HotplugWatch watch(
+      [&](HotplugEvent e, const SensorInfo& s) {
+        std::lock_guard lock(mutex);
+        if (s.driver == "myid-usb") events.emplace_back(e, s.uri);
+        cv.notify_all();
+      },
+      20ms);
+  const auto wait_for = [&](std::size_t n) {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, 3s, [&] { return events.size() >= n; });
+  };
+  ASSERT_TRUE(wait_for(1));  // present at start: reported as arrived
+  bed.unplug(device);
+  ASSERT_TRUE(wait_for(2));
+  bed.plug(MyIdFirmware::spec("SN0002"), std::make_shared<MyIdFirmware>());
+  ASSERT_TRUE(wait_for(3));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(events[0], std::make_pair(HotplugEvent::Arrived, std::string("usb:1209:000a:SN0001")));
+  EXPECT_EQ(events[1], std::make_pair(HotplugEvent::Left, std::string("usb:1209:000a:SN0001")));
+  EXPECT_EQ(events[2], std::make_pair(HotplugEvent::Arrived, std::string("usb:1209:000a:SN0002")));
 }
 
 TEST_F(MyIdUsbTest, WrongIdOrSerialIsNotFoundAndBadUriIsInvalid) {

@@ -90,6 +90,22 @@ TEST_F(UvcTest, AutoPicksGray8AndEnumerateListsTheCamera) {
   EXPECT_EQ(camera->committed_format, 1);
 }
 
+TEST_F(UvcTest, RegistryOpensUvcUrisWithAFormat) {
+  plug(true, false);
+  auto sensor = open_sensor("uvc:1209:000b:CAM42?format=yuyv");
+  EXPECT_EQ(sensor->info().driver, "uvc");
+  sensor->start();
+  const Frame f = sensor->grab(kGrab);
+  EXPECT_TRUE(f.image == UvcFirmware::expected_gray(static_cast<std::uint32_t>(f.counter)));
+  {
+    auto lock = camera->lock();
+    EXPECT_EQ(camera->committed_format, 2);
+  }
+  sensor.reset();
+  EXPECT_THROW(open_sensor("uvc:1209:000b?format=rgb"), InvalidArgument);
+  EXPECT_THROW(open_sensor("uvc:1209:000b?width=80"), InvalidArgument);
+}
+
 TEST_F(UvcTest, ExposureGainAndIlluminationReachTheCamera) {
   plug(false, true);
   auto sensor = open("gray8");
