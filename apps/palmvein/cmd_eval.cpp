@@ -1,11 +1,215 @@
-// TODO(owner): implement 'palmvein eval'. Placeholder so the tool builds while the command is written.
+// palmvein eval: the all-pairs protocol of PROTOCOL.md on one data set (manifest), writing the score
+// file, a JSON report and optionally a DET plot. Exit 0 on success, 2 on any error (then no output
+// file is left half-written or stale from this run).
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
+#include "internal/atomic_file.hpp"
+#include "palmvein/error.hpp"
+#include "palmvein/evaluation.hpp"
+#include "palmvein/extractor.hpp"
+#include "palmvein/version.hpp"
 
 namespace palmvein::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct EvalArgs {
+  std::string manifest;
+  std::string scores;
+  std::string report;
+  std::string det;
+  int threads = 0;
+};
+
+// Report keys of the fixed FMRs ("0.01", ..., "0.00001"): plain decimals, as automation expects.
+std::string fmr_key(double fmr) {
+  if (fmr == 1e-2) return "0.01";
+  if (fmr == 1e-3) return "0.001";
+  if (fmr == 1e-4) return "0.0001";
+  if (fmr == 1e-5) return "0.00001";
+  return std::to_string(fmr);
+}
+
+nlohmann::json rates_json(const VerificationMetrics& m) {
+  nlohmann::json j;
+  j["genuine_pairs"] = m.genuine_pairs;
+  j["impostor_pairs"] = m.impostor_pairs;
+  j["eer"] = m.eer;
+  j["eer_threshold"] = m.eer_threshold;
+  nlohmann::json fnmr = nlohmann::json::object(), reliable = nlohmann::json::object(),
+                 threshold = nlohmann::json::object();
+  for (const auto& f : m.fnmr_at_fmr) {
+    fnmr[fmr_key(f.target_fmr)] = f.fnmr;
+    reliable[fmr_key(f.target_fmr)] = f.reliable;
+    threshold[fmr_key(f.target_fmr)] = f.threshold;
+  }
+  j["fnmr_at_fmr"] = fnmr;
+  j["fnmr_at_fmr_reliable"] = reliable;
+  j["fnmr_at_fmr_threshold"] = threshold;
+  j["dprime"] = m.dprime;
+  return j;
+}
+
+std::string report_json(const EvalArgs& args, const Manifest& manifest, const EvaluationResult& r, int threads) {
+  nlohmann::json j = rates_json(r.overall);
+  j["manifest"] = args.manifest;
+  j["images"] = manifest.size();
+  j["fta"] = r.fta;
+  j["fta_rate"] = static_cast<double>(r.fta) / static_cast<double>(manifest.size());
+  std::map<std::string, std::size_t> reasons;
+  for (const auto& im : r.images)
+    if (im.fta) ++reasons[std::string(to_string(im.failure))];
+  j["fta_reasons"] = reasons;
+  j["cross_session"] = r.cross_session ? rates_json(*r.cross_session) : nlohmann::json(nullptr);
+  j["rank1_accuracy"] = r.rank1.accuracy();
+  j["rank1_probes"] = r.rank1.probes;
+  j["rank1_identified"] = r.rank1.identified;
+  j["extract_ms_median"] = r.extract_ms_median;
+  j["match_us_median"] = r.match_us_median;
+  j["template_bytes"] = r.template_bytes;
+  j["score_resolution"] = kScoreResolution;
+  j["threads"] = threads;
+  j["extract_seconds"] = r.extract_seconds;
+  j["match_seconds"] = r.match_seconds;
+  j["wall_seconds"] = r.wall_seconds;
+  j["version"] = std::string(version_string());
+  return j.dump(2) + "\n";
+}
+
+// An output must go into an existing folder and must not overwrite an input or another output.
+void check_output(const std::string& path, const char* what, const std::string& manifest) {
+  const fs::path p(path);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw IoError(std::string(what) + " '" + path + "': folder '" + dir.string() + "' does not exist");
+  if (fs::is_directory(p, ec)) throw IoError(std::string(what) + " '" + path + "' is a folder");
+  if (fs::exists(p, ec) && fs::exists(manifest, ec) && fs::equivalent(p, manifest, ec))
+    throw IoError(std::string(what) + " '" + path + "' would overwrite the manifest");
+}
+
+// A one-line progress bar on stderr, only when stderr is a terminal.
+class ProgressBar {
+ public:
+  ProgressBar() : enabled_(::isatty(STDERR_FILENO) == 1) {}
+  ~ProgressBar() { finish(); }
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+  void update(std::string_view stage, std::size_t done, std::size_t total) {
+    if (!enabled_) return;
+    if (stage != stage_) {
+      finish();
+      stage_ = stage;
+    }
+    constexpr int kWidth = 40;
+    const int filled = total ? static_cast<int>(kWidth * done / total) : kWidth;
+    std::string bar(static_cast<std::size_t>(filled), '#');
+    bar.resize(kWidth, '.');
+    std::fprintf(stderr, "\r%-8s [%s] %zu/%zu", stage_.c_str(), bar.c_str(), done, total);
+    std::fflush(stderr);
+    open_ = true;
+  }
+  void finish() {
+    if (open_) std::fputc('\n', stderr);
+    open_ = false;
+  }
+
+ private:
+  bool enabled_;
+  bool open_ = false;
+  std::string stage_;
+};
+
+int run_eval(const EvalArgs& args) {
+  check_output(args.scores, "--scores", args.manifest);
+  check_output(args.report, "--report", args.manifest);
+  if (!args.det.empty()) check_output(args.det, "--det", args.manifest);
+  {
+    std::error_code ec;
+    const fs::path a = fs::absolute(args.scores, ec), b = fs::absolute(args.report, ec);
+    if (a.lexically_normal() == b.lexically_normal() ||
+        (!args.det.empty() && (fs::absolute(args.det, ec).lexically_normal() == a.lexically_normal() ||
+                               fs::absolute(args.det, ec).lexically_normal() == b.lexically_normal())))
+      throw InvalidArgument("--scores, --report and --det must be different files");
+  }
+  const Manifest manifest = Manifest::load(args.manifest);
+  const TemplateExtractor extractor;
+  ProgressBar bar;
+  EvaluationOptions options;
+  options.threads = args.threads;
+  options.progress = [&bar](std::string_view stage, std::size_t done, std::size_t total) { bar.update(stage, done, total); };
+  const EvaluationResult result = evaluate(manifest, extractor, options);
+  bar.finish();
+
+  // Everything is made in memory first, then written (each file atomically).
+  const int threads = args.threads > 0 ? args.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const std::string scores_csv = format_score_csv(manifest, result.scores);
+  const std::string report = report_json(args, manifest, result, threads);
+  std::vector<std::uint8_t> det_png;
+  if (!args.det.empty()) {
+    std::vector<DetSeries> series;
+    LabelledScores all = label_scores(manifest, result.scores);
+    series.push_back({"all pairs", det_curve(std::move(all.genuine), std::move(all.impostor)), result.overall.eer});
+    if (result.cross_session) {
+      LabelledScores cross = label_scores(manifest, result.scores, true);
+      series.push_back({"cross-session", det_curve(std::move(cross.genuine), std::move(cross.impostor)),
+                        result.cross_session->eer});
+    }
+    DetPlotOptions plot;
+    plot.title = "DET: " + fs::path(args.manifest).parent_path().filename().string() + " (" +
+                 std::to_string(manifest.size()) + " images)";
+    det_png = draw_det_plot(series, plot);
+  }
+  std::vector<std::string> written;
+  try {
+    internal::write_file_atomically(args.scores, scores_csv);
+    written.push_back(args.scores);
+    internal::write_file_atomically(args.report, report);
+    written.push_back(args.report);
+    if (!args.det.empty()) internal::write_file_atomically(args.det, det_png);
+  } catch (...) {
+    std::error_code ec;
+    for (const auto& w : written) fs::remove(w, ec);  // all outputs or none
+    throw;
+  }
+
+  const auto& m = result.overall;
+  std::printf("images %zu, FTA %zu, pairs %zu genuine / %zu impostor\n", manifest.size(), result.fta, m.genuine_pairs,
+              m.impostor_pairs);
+  std::printf("EER %.4f%%  FNMR@FMR=1e-2 %.4f%%  @1e-3 %.4f%%  @1e-4 %.4f%%%s\n", 100 * m.eer, 100 * m.at(1e-2).fnmr,
+              100 * m.at(1e-3).fnmr, 100 * m.at(1e-4).fnmr, m.at(1e-4).reliable ? "" : " (1e-4: few impostors)");
+  if (result.cross_session)
+    std::printf("cross-session: EER %.4f%%  FNMR@FMR=1e-3 %.4f%%  (%zu genuine pairs)\n", 100 * result.cross_session->eer,
+                100 * result.cross_session->at(1e-3).fnmr, result.cross_session->genuine_pairs);
+  std::printf("rank-1 %.4f%% (%zu probes)  extract %.2f ms  match %.3f us  template %zu bytes  evaluation %.1f s\n",
+              100 * result.rank1.accuracy(), result.rank1.probes, result.extract_ms_median, result.match_us_median,
+              result.template_bytes, result.wall_seconds);
+  return kExitOk;
+}
+
+}  // namespace
 
 void add_eval_command(CLI::App& app, int& exit_code) {
-  (void)app;
-  (void)exit_code;
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "Evaluate on a data set: all-pairs scores, EER, FNMR@FMR, rank-1, speed (shared/PROTOCOL.md)");
+  cmd->add_option("--manifest", args->manifest, "MANIFEST.csv of the data set (path,subject,hand,...,kind)")->required();
+  cmd->add_option("--scores", args->scores, "pair-score CSV to write (a,b,score)")->required();
+  cmd->add_option("--report", args->report, "JSON report to write")->required();
+  cmd->add_option("--det", args->det, "DET curve PNG to write");
+  cmd->add_option("--threads", args->threads, "worker threads (default: all cores)")->check(CLI::Range(1, 1024));
+  cmd->callback([args, &exit_code] { exit_code = run_eval(*args); });
 }
 
 }  // namespace palmvein::cli

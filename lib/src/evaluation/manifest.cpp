@@ -1,0 +1,95 @@
+// Manifest reading (the format of ../shared/PROTOCOL.md: CSV, header with path, subject, hand, kind).
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unordered_set>
+
+#include "evaluation/csv.hpp"
+#include "palmvein/error.hpp"
+#include "palmvein/evaluation.hpp"
+
+namespace palmvein {
+inline namespace v1 {
+
+bool same_palm(const ManifestEntry& a, const ManifestEntry& b) noexcept {
+  return a.subject == b.subject && a.hand == b.hand;
+}
+
+Manifest::Manifest(std::filesystem::path directory, std::vector<ManifestEntry> entries)
+    : directory_(std::move(directory)), entries_(std::move(entries)) {
+  std::unordered_set<std::string_view> seen;
+  for (const auto& e : entries_) {
+    if (e.path.empty()) throw FormatError("manifest: empty path");
+    if (!seen.insert(e.path).second) throw FormatError("manifest: duplicate path '" + e.path + "'");
+  }
+}
+
+std::filesystem::path Manifest::image_path(std::size_t i) const { return directory_ / entries_.at(i).path; }
+
+bool Manifest::has_sessions() const noexcept {
+  const std::string* first = nullptr;
+  for (const auto& e : entries_) {
+    if (e.session.empty()) continue;
+    if (!first) first = &e.session;
+    else if (*first != e.session) return true;
+  }
+  return false;
+}
+
+Manifest Manifest::load(const std::filesystem::path& csv) {
+  std::ifstream in(csv, std::ios::binary);
+  if (!in) throw IoError("cannot open manifest '" + csv.string() + "'");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw IoError("cannot read manifest '" + csv.string() + "'");
+  const std::string text = buffer.str();
+  const std::string where = "manifest '" + csv.string() + "'";
+
+  internal::CsvReader reader(text);
+  std::vector<std::string> header;
+  if (!reader.next(header)) throw FormatError(where + ": empty file (expected a header path,subject,hand,...)");
+  auto column = [&](std::string_view name, bool required) -> int {
+    for (std::size_t c = 0; c < header.size(); ++c)
+      if (header[c] == name) return static_cast<int>(c);
+    if (required) throw FormatError(where + ": missing column '" + std::string(name) + "'");
+    return -1;
+  };
+  if (!header.empty() && header[0].rfind("\xEF\xBB\xBF", 0) == 0) header[0].erase(0, 3);  // UTF-8 BOM
+  const int c_path = column("path", true), c_subject = column("subject", true), c_hand = column("hand", true),
+            c_kind = column("kind", true), c_session = column("session", false);
+
+  std::vector<ManifestEntry> entries;
+  std::vector<std::string> row;
+  while (reader.next(row)) {
+    const std::string at = where + " line " + std::to_string(reader.line());
+    if (row.size() == 1 && row[0].empty()) continue;  // blank line
+    if (row.size() != header.size())
+      throw FormatError(at + ": " + std::to_string(row.size()) + " fields, the header has " +
+                        std::to_string(header.size()));
+    ManifestEntry e;
+    e.path = row[c_path];
+    e.subject = row[c_subject];
+    e.hand = row[c_hand];
+    if (c_session >= 0) e.session = row[c_session];
+    const std::string& kind = row[c_kind];
+    if (kind == "full-hand") e.kind = ImageKind::FullHand;
+    else if (kind == "roi") e.kind = ImageKind::Roi;
+    else throw FormatError(at + ": unknown kind '" + kind + "' (expected full-hand or roi)");
+    if (e.path.empty()) throw FormatError(at + ": empty path");
+    if (e.subject.empty()) throw FormatError(at + ": empty subject");
+    entries.push_back(std::move(e));
+  }
+  if (!reader.error().empty()) throw FormatError(where + " line " + std::to_string(reader.line()) + ": " + reader.error());
+  if (entries.empty()) throw FormatError(where + ": no images listed");
+  std::filesystem::path dir = csv.parent_path();
+  if (dir.empty()) dir = ".";
+  try {
+    return Manifest(std::move(dir), std::move(entries));
+  } catch (const FormatError& e) {
+    throw FormatError(where + ": " + std::string(e.what()).substr(std::string_view("manifest: ").size()));
+  }
+}
+
+}  // namespace v1
+}  // namespace palmvein
