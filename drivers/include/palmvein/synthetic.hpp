@@ -29,11 +29,11 @@ struct SyntheticPalmId {
 // How much captures of one palm vary (standard deviations unless said otherwise). The defaults
 // resemble a contact-free sensor with a hand guide (cf. the CASIA multispectral full-hand frames).
 struct SyntheticVariation {
-  double translate = 0.035;   // palm centre shift, fraction of the frame width
-  double scale = 0.06;        // log of the apparent size (distance) change
+  double translate = 0.025;   // palm centre shift, fraction of the frame width
+  double scale = 0.05;        // log of the apparent size (distance) change
   double rotate_deg = 7;      // in-plane rotation
   double tilt_deg = 5;        // out-of-plane tilt (perspective)
-  double spread = 0.25;       // relative change of the finger spread angles
+  double spread = 0.15;       // log of the finger spread angle change
   double exposure = 0.10;     // log of the brightness change (skin, ambient light)
   double blur_max = 1.3;      // defocus/motion blur sigma drawn from [0, blur_max] px (at 640x480)
   double noise = 1.0;         // sensor noise multiplier (1 = shot + read noise of a typical CMOS)

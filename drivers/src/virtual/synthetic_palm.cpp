@@ -35,14 +35,15 @@ namespace {
 namespace tune {
 constexpr double kRefWidth = 640, kRefHeight = 480;  // frame size at which 1 canonical unit = 1 px
 // Hand geometry (canonical units) and its spread between people.
-constexpr double kPalmWidth = 225, kPalmWidthJitter = 0.08;
+constexpr double kPalmWidth = 205, kPalmWidthJitter = 0.08;
 constexpr double kPalmAspectMin = 0.98, kPalmAspectMax = 1.12;  // palm length / width
 constexpr double kPalmSuperellipse = 2.7;                        // exponent of the palm outline
 constexpr double kMiddleFingerMin = 0.78, kMiddleFingerMax = 0.92;  // middle finger / palm length
-constexpr std::array<double, 5> kFingerLength = {0.68, 0.89, 1.0, 0.93, 0.74};   // thumb..little / middle
+constexpr std::array<double, 5> kFingerLength = {0.7, 0.89, 1.0, 0.93, 0.74};   // thumb..little / middle
 constexpr std::array<double, 5> kFingerWidth = {0.36, 0.235, 0.245, 0.225, 0.195};  // / palm width
-constexpr std::array<double, 5> kFingerAngle = {-50, -9, -1, 5, 13};  // degrees from "up", clockwise
+constexpr std::array<double, 5> kFingerAngle = {-55, -10, -2, 6, 14};  // degrees from "up", clockwise
 constexpr double kFingerAngleJitter = 3;                               // degrees between people
+constexpr double kMinFingerGapDeg = 6;                                 // open hand: least divergence of neighbours
 constexpr double kFocal = 750;  // canonical units; sets the strength of the perspective for a tilt
 // Placement in the frame: the palm centre sits here (fractions of width/height); fingers point left.
 constexpr double kCentreX = 0.6, kCentreY = 0.5, kBaseRotationDeg = -90;
@@ -236,18 +237,22 @@ void SyntheticPalm::Model::build_shape(Rng& rng) {
     f.width = palm_w * tune::kFingerWidth[i] * rng.uniform(0.94, 1.05);
     f.angle_deg = tune::kFingerAngle[i] + rng.normal(tune::kFingerAngleJitter, 2);
   }
+  // An open hand (as sensors instruct): neighbouring fingers diverge by at least kMinFingerGapDeg.
+  for (int i = 2; i < 5; ++i)
+    fingers[i].angle_deg = std::max(fingers[i].angle_deg, fingers[i - 1].angle_deg + tune::kMinFingerGapDeg);
   // Fingers 1..4 sit side by side along the top of the palm; the little finger a bit lower.
   double total = 0;
   for (int i = 1; i < 5; ++i) total += fingers[i].width;
-  double x = -total / 2 + palm_w * 0.01;
+  const double gap = palm_w * 0.03;  // fingers never quite touch at their base: the valleys stay open
+  double x = -(total + 3 * gap) / 2 + palm_w * 0.01;
   for (int i = 1; i < 5; ++i) {
     const double cx = x + fingers[i].width / 2;
     const double edge = palm_l / 2 * std::pow(std::max(0.0, 1 - std::pow(std::abs(cx) / (palm_w / 2), tune::kPalmSuperellipse)),
                                               1 / tune::kPalmSuperellipse);
     fingers[i].base = {cx, -edge + (i == 4 ? palm_l * 0.05 : 0.0)};
-    x += fingers[i].width;
+    x += fingers[i].width + gap;
   }
-  fingers[0].base = {-palm_w * 0.44, palm_l * 0.08};
+  fingers[0].base = {-palm_w * 0.45, palm_l * 0.2};
   fingers[0].tip_ratio = 0.72;
 }
 
@@ -461,7 +466,7 @@ Image SyntheticPalm::render(std::uint64_t capture_index, const SyntheticFrameSet
   const double rot = (tune::kBaseRotationDeg + s.rotate_deg + rng.normal(v.rotate_deg, 2.5)) * kPi / 180;
   const double tx = rng.normal(v.translate, 2.5) * m.width, ty = rng.normal(v.translate, 2.5) * m.width;
   const double tilt_x = rng.normal(v.tilt_deg, 2.5) * kPi / 180, tilt_y = rng.normal(v.tilt_deg, 2.5) * kPi / 180;
-  const double spread = std::max(0.3, 1 + rng.normal(v.spread, 2.5));
+  const double spread = std::exp(rng.normal(v.spread, 2.5));
   std::array<double, 5> finger_jitter{};
   for (double& f : finger_jitter) f = rng.normal(v.spread * 6, 2);
   const double exposure_jitter = std::exp(rng.normal(v.exposure, 2.5));
