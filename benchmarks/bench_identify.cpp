@@ -1,0 +1,127 @@
+// 1:N identification benchmarks (docs/identification.md).
+//   BM_Search/<strategy>/<gallery>/<threads>: one search over an in-memory gallery (rendered synthetic
+//     palms filled up with mosaics of their codes, lib/src/identification/bench_gallery.hpp);
+//     real time, process CPU time, and comparisons/s.
+//   BM_Kernel/<isa>: the popcount kernel alone (orientation code, the matcher's first 9 shifts), one
+//     thread, comparisons/s per instruction-set path: a ratio between paths in the same run.
+// Run e.g.: bench_identify --benchmark_filter='BM_Search' --benchmark_repetitions=5
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <memory>
+#include <random>
+
+#include "identification/aligned_words.hpp"
+#include "identification/bench_gallery.hpp"
+#include "identification/kernels.hpp"
+#include "palmvein/identification.hpp"
+#include "palmvein/synthetic.hpp"
+
+using namespace palmvein;
+namespace ident = palmvein::detail::ident;
+
+namespace {
+
+struct Cached {
+  std::size_t size = 0;
+  unsigned threads = 0;
+  std::unique_ptr<IdentificationIndex> index;
+  ident::BenchGallery gallery;
+  std::string source;
+};
+
+// One gallery at a time (a million entries take ~1.4 GB).
+Cached& gallery(std::size_t size, unsigned threads) {
+  static Cached c;
+  if (c.index && c.size == size && c.threads == threads) return c;
+  c.index.reset();
+  IdentificationOptions o;
+  o.threads = threads;
+  c.index = std::make_unique<IdentificationIndex>(o);
+  ident::BenchGalleryOptions go;
+  go.size = size;
+  go.probes = 8;
+  go.source_palms = 200;
+  try {
+    go.kind = ImageKind::FullHand;
+    c.gallery = ident::build_bench_gallery(*c.index, go, [](std::uint64_t palm, std::uint64_t capture) {
+      const SyntheticFrameSettings s;
+      return SyntheticPalm(SyntheticPalmId{palm, 'L', 0}, s.width, s.height).render(capture, s);
+    });
+    c.source = "synthetic";
+  } catch (const std::exception&) {  // renders that give no template: the documented stand-in
+    go.kind = ImageKind::Roi;
+    c.gallery = ident::build_bench_gallery(*c.index, go, ident::drawn_palm_roi);
+    c.source = "drawn";
+  }
+  c.size = size;
+  c.threads = threads;
+  return c;
+}
+
+void BM_Search(benchmark::State& state, SearchStrategy strategy) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto threads = static_cast<unsigned>(state.range(1));
+  Cached& c = gallery(n, threads);
+  std::size_t p = 0;
+  for (auto _ : state) {
+    auto r = c.index->search(c.gallery.probes[p], 10, strategy);
+    benchmark::DoNotOptimize(r);
+    p = (p + 1) % c.gallery.probes.size();
+  }
+  state.counters["comparisons_per_s"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["bytes_per_template"] = static_cast<double>(c.index->bytes_per_template());
+  state.SetLabel(c.source + " sources");
+}
+
+void search_args(benchmark::internal::Benchmark* b) {
+  for (long n : {10'000L, 100'000L, 1'000'000L})
+    for (long t : {1L, 2L}) b->Args({n, t});
+  b->ArgNames({"gallery", "threads"})->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
+}
+
+BENCHMARK_CAPTURE(BM_Search, coarse_to_fine, SearchStrategy::CoarseToFine)->Apply(search_args);
+BENCHMARK_CAPTURE(BM_Search, exhaustive, SearchStrategy::Exhaustive)->Apply(search_args)->Iterations(5);
+
+void BM_Kernel(benchmark::State& state) {
+  const auto isas = ident::available_isas();
+  const auto which = static_cast<std::size_t>(state.range(0));
+  if (which >= isas.size()) {
+    state.SkipWithError("path not available on this CPU");
+    return;
+  }
+  const ident::Isa isa = isas[which];
+  constexpr std::size_t kPlanes = 6, kWords = 16, kCount = 1024, kShifts = 49;
+  const std::size_t rec = (kPlanes + 1) * kWords;
+  ident::AlignedWords probe(kShifts * rec), cands(kCount * rec);
+  std::mt19937_64 rng(1);
+  for (std::size_t i = 0; i < probe.size(); ++i) probe.data()[i] = rng();
+  for (std::size_t i = 0; i < cands.size(); ++i) cands.data()[i] = rng();
+  std::vector<std::uint32_t> list;
+  for (std::uint32_t dy = 1; dy < 7; dy += 2)
+    for (std::uint32_t dx = 1; dx < 7; dx += 2) list.push_back(dy * 7 + dx);
+  std::vector<std::uint32_t> d(kCount * list.size()), v(d.size());
+  ident::CountsTask t;
+  t.probe = probe.data();
+  t.shifts = list.size();
+  t.shift_list = list.data();
+  t.words = kWords;
+  t.planes = kPlanes;
+  t.cands = cands.data();
+  t.count = kCount;
+  t.diff = d.data();
+  t.valid = v.data();
+  const auto kernel = ident::kernel_for(isa);
+  for (auto _ : state) {
+    kernel(t);
+    benchmark::DoNotOptimize(d.data());
+  }
+  state.counters["comparisons_per_s"] = benchmark::Counter(static_cast<double>(kCount), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(ident::to_string(isa)));
+}
+BENCHMARK(BM_Kernel)->DenseRange(0, 2);
+
+}  // namespace
+
+BENCHMARK_MAIN();

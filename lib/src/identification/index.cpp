@@ -1,0 +1,405 @@
+// IdentificationIndex: structure-of-arrays storage, exhaustive and coarse-to-fine 1:N search.
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "identification/kernels.hpp"
+#include "identification/layout.hpp"
+#include "identification/thread_pool.hpp"
+#include "identification/tuning.hpp"
+#include "palmvein/error.hpp"
+#include "palmvein/identification.hpp"
+
+namespace palmvein {
+inline namespace v1 {
+
+using detail::ident::AlignedWords;
+using detail::ident::CountsKernel;
+using detail::ident::CountsTask;
+using detail::ident::FamilyShape;
+using detail::ident::IdentTuning;
+using detail::ident::Isa;
+using detail::ident::Layout;
+using detail::ident::PreparedSearchProbe;
+
+std::string_view to_string(SearchStrategy strategy) noexcept {
+  switch (strategy) {
+    case SearchStrategy::Exhaustive: return "exhaustive";
+    case SearchStrategy::CoarseToFine: return "coarse-to-fine";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(PopcountKernel kernel) noexcept {
+  switch (kernel) {
+    case PopcountKernel::Auto: return "auto";
+    case PopcountKernel::Portable: return "portable";
+    case PopcountKernel::Avx2: return "avx2";
+    case PopcountKernel::Avx512: return "avx512-vpopcntdq";
+  }
+  return "unknown";
+}
+
+namespace {
+
+PopcountKernel from_isa(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return PopcountKernel::Avx512;
+    case Isa::Avx2: return PopcountKernel::Avx2;
+    case Isa::Portable: break;
+  }
+  return PopcountKernel::Portable;
+}
+
+Isa to_isa(PopcountKernel k) {
+  switch (k) {
+    case PopcountKernel::Auto: return detail::ident::best_isa();
+    case PopcountKernel::Portable: return Isa::Portable;
+    case PopcountKernel::Avx2: return Isa::Avx2;
+    case PopcountKernel::Avx512: return Isa::Avx512;
+  }
+  return Isa::Portable;
+}
+
+// An entry found by a search: score, then the tie-breaks (smaller id, earlier entry).
+struct Hit {
+  double score;
+  std::uint64_t id;
+  std::size_t entry;
+};
+// True when a ranks before b.
+bool better(const Hit& a, const Hit& b) noexcept {
+  if (a.score != b.score) return a.score > b.score;
+  if (a.id != b.id) return a.id < b.id;
+  return a.entry < b.entry;
+}
+
+// The best `k` items seen so far; `worse_than_all(x)` tells whether x cannot enter.
+template <class T, class Better>
+class TopK {
+ public:
+  TopK(std::size_t k, Better b) : k_(k), better_(b) { heap_.reserve(k); }
+  // Heap order: the worst kept item on top.
+  bool full() const noexcept { return heap_.size() >= k_; }
+  const T& worst() const noexcept { return heap_.front(); }
+  bool would_enter(const T& x) const noexcept { return k_ > 0 && (!full() || better_(x, worst())); }
+  void push(const T& x) {
+    if (!would_enter(x)) return;
+    if (full()) {
+      std::pop_heap(heap_.begin(), heap_.end(), better_);
+      heap_.back() = x;
+    } else {
+      heap_.push_back(x);
+    }
+    std::push_heap(heap_.begin(), heap_.end(), better_);
+  }
+  std::vector<T> sorted() && {
+    std::sort(heap_.begin(), heap_.end(), better_);
+    return std::move(heap_);
+  }
+  std::vector<T>& items() noexcept { return heap_; }
+
+ private:
+  std::size_t k_;
+  Better better_;
+  std::vector<T> heap_;
+};
+
+struct CoarseHit {
+  float sim;
+  std::size_t entry;
+};
+bool coarse_better(const CoarseHit& a, const CoarseHit& b) noexcept {
+  if (a.sim != b.sim) return a.sim > b.sim;
+  return a.entry < b.entry;
+}
+
+using HitTopK = TopK<Hit, bool (*)(const Hit&, const Hit&) noexcept>;
+using CoarseTopK = TopK<CoarseHit, bool (*)(const CoarseHit&, const CoarseHit&) noexcept>;
+
+}  // namespace
+
+void IdentificationOptions::check() const {
+  if (threads > 1024) throw InvalidArgument("identification: threads must be 0..1024, got " + std::to_string(threads));
+  if (strategy != SearchStrategy::Exhaustive && strategy != SearchStrategy::CoarseToFine)
+    throw InvalidArgument("identification: unknown search strategy");
+  if (kernel != PopcountKernel::Auto && kernel != PopcountKernel::Portable && kernel != PopcountKernel::Avx2 &&
+      kernel != PopcountKernel::Avx512)
+    throw InvalidArgument("identification: unknown popcount kernel");
+}
+
+std::vector<PopcountKernel> available_popcount_kernels() {
+  std::vector<PopcountKernel> out;
+  for (Isa isa : detail::ident::available_isas()) out.push_back(from_isa(isa));
+  return out;
+}
+
+struct IdentificationIndex::Impl {
+  explicit Impl(const IdentificationOptions& o)
+      : lanes(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency())),
+        pool(lanes - 1),
+        isa(to_isa(o.kernel)),
+        kernel(detail::ident::kernel_for(isa)) {}
+
+  mutable std::shared_mutex mutex;
+  unsigned lanes;
+  mutable detail::ident::ThreadPool pool;
+  Isa isa;
+  CountsKernel kernel;
+
+  std::optional<Layout> layout;
+  std::size_t count = 0;
+  std::vector<std::uint64_t> ids;
+  AlignedWords orientation, lines, coarse;  // count x record words each
+
+  void grow_to(std::size_t n) {
+    orientation.resize(n * layout->orientation().record_words());
+    lines.resize(n * layout->lines().record_words());
+    coarse.resize(n * layout->coarse().record_words());
+  }
+
+  const std::uint64_t* record(const AlignedWords& a, const FamilyShape& s, std::size_t entry) const {
+    return a.data() + entry * s.record_words();
+  }
+
+  // Per-lane scratch for the exact comparison of one run of entries.
+  struct FineScratch {
+    std::vector<std::uint32_t> diff, valid, ldiff, lvalid, lboth;
+  };
+
+  // Exact scores of entries [begin, begin + n) pushed into `top`: the first shifts of the whole run
+  // in one kernel call per family, then each candidate's refinement.
+  void score_run(const PreparedSearchProbe& probe, std::size_t begin, std::size_t n, FineScratch& s,
+                 HitTopK& top) const {
+    const FamilyShape& os = layout->orientation();
+    const FamilyShape& ls = layout->lines();
+    const auto& ofirst = layout->first_shifts_orientation();
+    const auto& lfirst = layout->first_shifts_lines();
+    const std::size_t no = ofirst.size(), nl = lfirst.size();
+    s.diff.resize(n * no);
+    s.valid.resize(n * no);
+    s.ldiff.resize(n * nl);
+    s.lvalid.resize(n * nl);
+    s.lboth.resize(n * nl);
+    CountsTask t;
+    t.probe = probe.orientation.data();
+    t.shifts = no;
+    t.shift_list = ofirst.data();
+    t.words = os.words;
+    t.planes = os.planes;
+    t.cands = record(orientation, os, begin);
+    t.count = n;
+    t.diff = s.diff.data();
+    t.valid = s.valid.data();
+    kernel(t);
+    t.probe = probe.lines.data();
+    t.shifts = nl;
+    t.shift_list = lfirst.data();
+    t.words = ls.words;
+    t.planes = ls.planes;
+    t.cands = record(lines, ls, begin);
+    t.diff = s.ldiff.data();
+    t.valid = s.lvalid.data();
+    t.both = s.lboth.data();
+    kernel(t);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t entry = begin + i;
+      const Layout::FirstCounts c{s.diff.data() + i * no, s.valid.data() + i * no, s.ldiff.data() + i * nl,
+                                  s.lvalid.data() + i * nl, s.lboth.data() + i * nl};
+      top.push(Hit{layout->finish_score(probe, record(orientation, os, entry), record(lines, ls, entry), kernel, c),
+                   ids[entry], entry});
+    }
+  }
+
+  std::vector<Hit> merge(std::vector<HitTopK>& tops, std::size_t k) const {
+    HitTopK all(k, better);
+    for (auto& t : tops)
+      for (const Hit& h : t.items()) all.push(h);
+    return std::move(all).sorted();
+  }
+
+  std::vector<Hit> exhaustive(const PreparedSearchProbe& probe, std::size_t k) const {
+    std::vector<HitTopK> tops(lanes, HitTopK(k, better));
+    std::atomic<std::size_t> next{0};
+    pool.parallel_for(lanes, [&](unsigned lane) {
+      FineScratch scratch;
+      for (;;) {
+        const std::size_t begin = next.fetch_add(IdentTuning::kFineChunk, std::memory_order_relaxed);
+        if (begin >= count) break;
+        score_run(probe, begin, std::min(IdentTuning::kFineChunk, count - begin), scratch, tops[lane]);
+      }
+    });
+    return merge(tops, k);
+  }
+
+  std::size_t shortlist_size(std::size_t requested) const {
+    const std::size_t s =
+        requested ? requested : std::max(IdentTuning::kMinShortlist, count / IdentTuning::kShortlistDivisor);
+    return std::min(s, count);
+  }
+
+  std::vector<Hit> coarse_to_fine(const PreparedSearchProbe& probe, std::size_t k, std::size_t requested) const {
+    const std::size_t m = shortlist_size(requested);
+    const FamilyShape& cs = layout->coarse();
+    // 1. Coarse pass over every entry.
+    std::vector<CoarseTopK> ctops(lanes, CoarseTopK(m, coarse_better));
+    std::atomic<std::size_t> next{0};
+    pool.parallel_for(lanes, [&](unsigned lane) {
+      std::vector<std::uint32_t> diff(IdentTuning::kCoarseChunk * cs.shifts), valid(diff.size());
+      CoarseTopK& top = ctops[lane];
+      for (;;) {
+        const std::size_t begin = next.fetch_add(IdentTuning::kCoarseChunk, std::memory_order_relaxed);
+        if (begin >= count) break;
+        const std::size_t n = std::min(IdentTuning::kCoarseChunk, count - begin);
+        CountsTask t;
+        t.probe = probe.coarse.data();
+        t.shifts = cs.shifts;
+        t.words = cs.words;
+        t.planes = cs.planes;
+        t.cands = record(coarse, cs, begin);
+        t.count = n;
+        t.diff = diff.data();
+        t.valid = valid.data();
+        kernel(t);
+        for (std::size_t i = 0; i < n; ++i)
+          top.push(CoarseHit{layout->coarse_similarity(diff.data() + i * cs.shifts, valid.data() + i * cs.shifts),
+                             begin + i});
+      }
+    });
+    std::vector<std::size_t> shortlist;
+    {
+      CoarseTopK all(m, coarse_better);
+      for (auto& t : ctops)
+        for (const CoarseHit& h : t.items()) all.push(h);
+      for (const CoarseHit& h : all.items()) shortlist.push_back(h.entry);
+    }
+    // Memory order for the exact pass.
+    std::sort(shortlist.begin(), shortlist.end());
+    // 2. Exact scores of the shortlist.
+    std::vector<HitTopK> tops(lanes, HitTopK(k, better));
+    std::atomic<std::size_t> next_fine{0};
+    pool.parallel_for(lanes, [&](unsigned lane) {
+      FineScratch scratch;
+      for (;;) {
+        const std::size_t i = next_fine.fetch_add(1, std::memory_order_relaxed);
+        if (i >= shortlist.size()) break;
+        score_run(probe, shortlist[i], 1, scratch, tops[lane]);
+      }
+    });
+    return merge(tops, k);
+  }
+};
+
+IdentificationIndex::IdentificationIndex(IdentificationOptions options) : options_(options) {
+  options_.check();
+  impl_ = std::make_unique<Impl>(options_);
+}
+
+IdentificationIndex::~IdentificationIndex() = default;
+
+void IdentificationIndex::add(std::uint64_t id, const Template& templ) {
+  std::unique_lock lock(impl_->mutex);
+  const auto& data = templ.data();
+  if (!impl_->layout) impl_->layout.emplace(data);
+  const Layout& layout = *impl_->layout;
+  layout.check_compatible(data);
+  const std::size_t e = impl_->count;
+  impl_->grow_to(e + 1);
+  impl_->ids.push_back(id);
+  layout.write_orientation(data, impl_->orientation.data() + e * layout.orientation().record_words());
+  layout.write_lines(data, impl_->lines.data() + e * layout.lines().record_words());
+  layout.write_coarse(data, impl_->coarse.data() + e * layout.coarse().record_words());
+  impl_->count = e + 1;
+}
+
+std::size_t IdentificationIndex::remove(std::uint64_t id) {
+  std::unique_lock lock(impl_->mutex);
+  if (!impl_->layout) return 0;
+  // Stable compaction: entries keep their relative order (tie-breaks stay meaningful).
+  const Layout& layout = *impl_->layout;
+  std::size_t out = 0;
+  for (std::size_t e = 0; e < impl_->count; ++e) {
+    if (impl_->ids[e] == id) continue;
+    if (out != e) {
+      impl_->ids[out] = impl_->ids[e];
+      for (auto [arr, shape] : {std::pair{&impl_->orientation, &layout.orientation()},
+                                std::pair{&impl_->lines, &layout.lines()}, std::pair{&impl_->coarse, &layout.coarse()}}) {
+        const std::size_t w = shape->record_words();
+        std::copy_n(arr->data() + e * w, w, arr->data() + out * w);
+      }
+    }
+    ++out;
+  }
+  const std::size_t removed = impl_->count - out;
+  impl_->count = out;
+  impl_->ids.resize(out);
+  impl_->grow_to(out);
+  return removed;
+}
+
+void IdentificationIndex::reserve(std::size_t entries) {
+  std::unique_lock lock(impl_->mutex);
+  impl_->ids.reserve(entries);
+  if (!impl_->layout) return;  // record sizes are known from the first template
+  const Layout& layout = *impl_->layout;
+  impl_->orientation.reserve(entries * layout.orientation().record_words());
+  impl_->lines.reserve(entries * layout.lines().record_words());
+  impl_->coarse.reserve(entries * layout.coarse().record_words());
+}
+
+void IdentificationIndex::clear() {
+  std::unique_lock lock(impl_->mutex);
+  impl_->count = 0;
+  impl_->ids.clear();
+  impl_->orientation.clear();
+  impl_->lines.clear();
+  impl_->coarse.clear();
+}
+
+std::size_t IdentificationIndex::size() const {
+  std::shared_lock lock(impl_->mutex);
+  return impl_->count;
+}
+
+std::size_t IdentificationIndex::bytes_per_template() const {
+  std::shared_lock lock(impl_->mutex);
+  if (!impl_->layout) return 0;
+  const Layout& l = *impl_->layout;
+  return (l.orientation().record_words() + l.lines().record_words() + l.coarse().record_words()) *
+             sizeof(std::uint64_t) +
+         sizeof(std::uint64_t);  // id
+}
+
+PopcountKernel IdentificationIndex::kernel() const noexcept { return from_isa(impl_->isa); }
+
+std::vector<Candidate> IdentificationIndex::search(const Template& probe, std::size_t k) const {
+  return search(probe, k, options_.strategy);
+}
+
+std::vector<Candidate> IdentificationIndex::search(const Template& probe, std::size_t k,
+                                                   SearchStrategy strategy) const {
+  std::shared_lock lock(impl_->mutex);
+  if (impl_->count == 0 || k == 0) return {};
+  const PreparedSearchProbe prepared = impl_->layout->prepare(probe.data());
+  const std::vector<Hit> hits = strategy == SearchStrategy::Exhaustive
+                                    ? impl_->exhaustive(prepared, k)
+                                    : impl_->coarse_to_fine(prepared, k, options_.shortlist);
+  std::vector<Candidate> out;
+  out.reserve(hits.size());
+  for (const Hit& h : hits) out.push_back(Candidate{h.id, h.score});
+  return out;
+}
+
+std::optional<Candidate> IdentificationIndex::identify(const Template& probe, double threshold) const {
+  const auto best = search(probe, 1);
+  if (best.empty() || best.front().score < threshold) return std::nullopt;
+  return best.front();
+}
+
+}  // namespace v1
+}  // namespace palmvein

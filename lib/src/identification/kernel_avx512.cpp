@@ -1,0 +1,85 @@
+// AVX-512 VPOPCNTDQ kernel (Ice Lake, Zen 4 and later): one 512-bit popcount per 64 bytes, the
+// (a XOR b) AND m of each code word in one vpternlogq.
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#include "identification/kernels.hpp"
+
+#define PALMVEIN_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vpopcntdq,popcnt")))
+
+namespace palmvein::inline v1::detail::ident {
+
+namespace {
+
+// Sum of the eight 64-bit lanes (not _mm512_reduce_add_epi64: GCC 12's header trips -Wuninitialized).
+PALMVEIN_TARGET_AVX512 inline std::uint64_t hsum(__m512i v) {
+  const __m256i h = _mm256_add_epi64(_mm512_maskz_extracti64x4_epi64(0xff, v, 0), _mm512_maskz_extracti64x4_epi64(0xff, v, 1));
+  const __m128i q = _mm_add_epi64(_mm256_castsi256_si128(h), _mm256_maskz_extracti64x2_epi64(0x3, h, 1));
+  return static_cast<std::uint64_t>(_mm_cvtsi128_si64(q)) + static_cast<std::uint64_t>(_mm_extract_epi64(q, 1));
+}
+
+// kShiftBlock shifts at a time share the candidate's loads.
+template <std::size_t kShiftBlock, bool kBoth>
+PALMVEIN_TARGET_AVX512 inline void block(const CountsTask& t, const std::uint64_t* cand, std::size_t s0,
+                                         std::uint32_t* diff, std::uint32_t* valid, std::uint32_t* both) {
+  const std::size_t rec = (t.planes + 1) * t.words;
+  const std::uint64_t* cmask = cand + t.planes * t.words;
+  __m512i accd[kShiftBlock], accv[kShiftBlock], accb[kShiftBlock];
+  const std::uint64_t* pv[kShiftBlock];
+  for (std::size_t k = 0; k < kShiftBlock; ++k) {
+    accd[k] = accv[k] = accb[k] = _mm512_setzero_si512();
+    pv[k] = t.probe + (t.shift_list ? t.shift_list[s0 + k] : s0 + k) * rec;
+  }
+  for (std::size_t w = 0; w < t.words; w += kWordsPerBlock) {
+    const __m512i cm = _mm512_load_si512(cmask + w);
+    __m512i m[kShiftBlock];
+    for (std::size_t k = 0; k < kShiftBlock; ++k) {
+      m[k] = _mm512_and_si512(cm, _mm512_load_si512(pv[k] + t.planes * t.words + w));
+      accv[k] = _mm512_add_epi64(accv[k], _mm512_popcnt_epi64(m[k]));
+    }
+    for (std::size_t p = 0; p < t.planes; ++p) {
+      const __m512i c = _mm512_load_si512(cand + p * t.words + w);
+      for (std::size_t k = 0; k < kShiftBlock; ++k) {
+        const __m512i a = _mm512_load_si512(pv[k] + p * t.words + w);
+        // 0x28 = (A ^ B) & C, 0x80 = A & B & C
+        accd[k] = _mm512_add_epi64(accd[k], _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(c, a, m[k], 0x28)));
+        if constexpr (kBoth)
+          accb[k] = _mm512_add_epi64(accb[k], _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(c, a, m[k], 0x80)));
+      }
+    }
+  }
+  for (std::size_t k = 0; k < kShiftBlock; ++k) {
+    diff[s0 + k] = static_cast<std::uint32_t>(hsum(accd[k]));
+    valid[s0 + k] = static_cast<std::uint32_t>(hsum(accv[k]));
+    if constexpr (kBoth) both[s0 + k] = static_cast<std::uint32_t>(hsum(accb[k]));
+  }
+}
+
+template <bool kBoth>
+PALMVEIN_TARGET_AVX512 void run(const CountsTask& t) {
+  const std::size_t rec = (t.planes + 1) * t.words;
+  for (std::size_t c = 0; c < t.count; ++c) {
+    const std::uint64_t* cand = t.cands + c * rec;
+    if (c + 1 < t.count)
+      for (std::size_t off = 0; off < rec; off += kWordsPerBlock)
+        _mm_prefetch(reinterpret_cast<const char*>(cand + rec + off), _MM_HINT_T0);
+    std::uint32_t* diff = t.diff + c * t.shifts;
+    std::uint32_t* valid = t.valid + c * t.shifts;
+    std::uint32_t* both = kBoth ? t.both + c * t.shifts : nullptr;
+    std::size_t s = 0;
+    for (; s + 4 <= t.shifts; s += 4) block<4, kBoth>(t, cand, s, diff, valid, both);
+    for (; s < t.shifts; ++s) block<1, kBoth>(t, cand, s, diff, valid, both);
+  }
+}
+
+}  // namespace
+
+PALMVEIN_TARGET_AVX512 void counts_avx512(const CountsTask& t) {
+  if (t.both)
+    run<true>(t);
+  else
+    run<false>(t);
+}
+
+}  // namespace palmvein::v1::detail::ident
+#endif

@@ -1,0 +1,339 @@
+// 1:N identification engine: kernel paths agree bit for bit, scores equal Matcher::score exactly,
+// searches return the true top-k, and the index is safe under concurrent searches.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "identification/aligned_words.hpp"
+#include "identification/bench_gallery.hpp"
+#include "identification/kernels.hpp"
+#include "identification/layout.hpp"
+#include "identification/synthetic_gallery.hpp"
+#include "palmvein/error.hpp"
+#include "palmvein/extractor.hpp"
+#include "palmvein/identification.hpp"
+#include "palmvein/matcher.hpp"
+#include "template_data.hpp"
+
+using namespace palmvein;
+namespace ident = palmvein::detail::ident;
+
+namespace {
+
+Template extract(const Image& img) {
+  const ExtractResult r = TemplateExtractor().extract(img, ImageKind::Roi);
+  if (!r.ok()) throw Error("test image gave no template");
+  return *r.templ;
+}
+
+// Templates of `palms` drawn palms x `captures` captures.
+std::vector<Template> drawn_templates(int palms, int captures) {
+  std::vector<Template> out;
+  for (int p = 0; p < palms; ++p)
+    for (int c = 0; c < captures; ++c) out.push_back(extract(ident::drawn_palm_roi(static_cast<std::uint64_t>(p), static_cast<std::uint64_t>(c))));
+  return out;
+}
+
+const std::vector<Template>& shared_templates() {
+  static const std::vector<Template> t = drawn_templates(12, 2);
+  return t;
+}
+
+// The reference: Matcher::score against every template, sorted best first (ties: smaller id, then
+// earlier entry), as the index promises.
+std::vector<Candidate> brute_force(const Template& probe, const std::vector<Template>& gallery,
+                                   const std::vector<std::uint64_t>& ids, std::size_t k) {
+  const Matcher m(probe);
+  std::vector<std::pair<Candidate, std::size_t>> all;
+  for (std::size_t i = 0; i < gallery.size(); ++i) all.push_back({Candidate{ids[i], m.score(gallery[i])}, i});
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    if (a.first.score != b.first.score) return a.first.score > b.first.score;
+    if (a.first.id != b.first.id) return a.first.id < b.first.id;
+    return a.second < b.second;
+  });
+  std::vector<Candidate> out;
+  for (std::size_t i = 0; i < std::min(k, all.size()); ++i) out.push_back(all[i].first);
+  return out;
+}
+
+std::filesystem::path data_dir() {
+  if (const char* env = std::getenv("PALMVEIN_DATA_DIR")) return env;
+  return PALMVEIN_TEST_DATA_DIR;
+}
+
+}  // namespace
+
+TEST(IdentificationKernels, EveryPathGivesIdenticalCounts) {
+  std::mt19937_64 rng(7);
+  const auto paths = ident::available_isas();
+  ASSERT_FALSE(paths.empty());
+  EXPECT_EQ(paths.back(), ident::Isa::Portable);
+  for (std::size_t planes : {1u, 3u, 6u, 17u})
+    for (std::size_t words : {8u, 16u, 24u})
+      for (std::size_t shifts : {1u, 5u, 49u})
+        for (bool both : {false, true}) {
+          const std::size_t rec = (planes + 1) * words, count = 5;
+          ident::AlignedWords probe(shifts * rec), cands(count * rec);
+          for (std::size_t i = 0; i < probe.size(); ++i) probe.data()[i] = rng() & rng();  // ~25% ones
+          for (std::size_t i = 0; i < cands.size(); ++i) cands.data()[i] = rng() | rng();  // ~75% ones
+          std::vector<std::vector<std::uint32_t>> results;
+          for (ident::Isa isa : paths) {
+            std::vector<std::uint32_t> d(count * shifts, 99), v(d.size(), 99), b(d.size(), 99);
+            ident::CountsTask t;
+            t.probe = probe.data();
+            t.shifts = shifts;
+            t.words = words;
+            t.planes = planes;
+            t.cands = cands.data();
+            t.count = count;
+            t.diff = d.data();
+            t.valid = v.data();
+            t.both = both ? b.data() : nullptr;
+            ident::kernel_for(isa)(t);
+            d.insert(d.end(), v.begin(), v.end());
+            d.insert(d.end(), b.begin(), b.end());
+            results.push_back(d);
+          }
+          for (std::size_t i = 1; i < results.size(); ++i)
+            EXPECT_EQ(results[i], results[0]) << ident::to_string(paths[i]) << " planes " << planes << " words "
+                                              << words << " shifts " << shifts;
+          // And the portable path against a direct count for one (candidate, shift).
+          const std::uint64_t* pv = probe.data() + (shifts - 1) * rec;
+          const std::uint64_t* c = cands.data() + 2 * rec;
+          std::uint32_t d = 0, v = 0;
+          for (std::size_t w = 0; w < words; ++w) {
+            const std::uint64_t m = pv[planes * words + w] & c[planes * words + w];
+            v += static_cast<std::uint32_t>(__builtin_popcountll(m));
+            for (std::size_t p = 0; p < planes; ++p)
+              d += static_cast<std::uint32_t>(__builtin_popcountll((pv[p * words + w] ^ c[p * words + w]) & m));
+          }
+          EXPECT_EQ(results[0][2 * shifts + shifts - 1], d);
+          EXPECT_EQ(results[0][count * shifts + 2 * shifts + shifts - 1], v);
+        }
+}
+
+TEST(IdentificationKernels, ForcingAnUnavailablePathThrows) {
+  const auto paths = available_popcount_kernels();
+  for (PopcountKernel k : {PopcountKernel::Avx2, PopcountKernel::Avx512}) {
+    IdentificationOptions o;
+    o.kernel = k;
+    if (std::find(paths.begin(), paths.end(), k) == paths.end())
+      EXPECT_THROW(IdentificationIndex{o}, InvalidArgument);
+    else
+      EXPECT_EQ(IdentificationIndex{o}.kernel(), k);
+  }
+}
+
+TEST(Identification, ExhaustiveScoresEqualMatcherOnEveryPath) {
+  const auto& t = shared_templates();
+  std::vector<std::uint64_t> ids;
+  for (std::size_t i = 0; i < t.size(); ++i) ids.push_back(100 + i);
+  for (PopcountKernel k : available_popcount_kernels()) {
+    IdentificationOptions o;
+    o.kernel = k;
+    o.threads = 2;
+    IdentificationIndex index(o);
+    for (std::size_t i = 0; i < t.size(); ++i) index.add(ids[i], t[i]);
+    for (std::size_t p = 0; p < t.size(); p += 5) {
+      const auto got = index.search(t[p], t.size(), SearchStrategy::Exhaustive);
+      const auto want = brute_force(t[p], t, ids, t.size());
+      ASSERT_EQ(got.size(), want.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].id, want[i].id) << to_string(k) << " probe " << p << " rank " << i;
+        EXPECT_EQ(got[i].score, want[i].score) << to_string(k) << " probe " << p << " rank " << i;  // exact
+      }
+      // Top-k (early abandoning of line codes) is the prefix of the full ranking.
+      const auto top3 = index.search(t[p], 3, SearchStrategy::Exhaustive);
+      ASSERT_EQ(top3.size(), 3u);
+      for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(top3[i], want[i]);
+    }
+  }
+}
+
+TEST(Identification, GenuineMateIsRankOne) {
+  const auto& t = shared_templates();  // palm p: captures 2p, 2p+1
+  IdentificationIndex index;
+  for (std::size_t i = 0; i < t.size(); i += 2) index.add(i / 2, t[i]);
+  int correct = 0;
+  for (std::size_t i = 1; i < t.size(); i += 2) {
+    const auto r = index.search(t[i], 1);
+    ASSERT_EQ(r.size(), 1u);
+    correct += r[0].id == i / 2;
+  }
+  EXPECT_GE(correct, static_cast<int>(t.size() / 2) - 1);  // the drawn palms are easy
+}
+
+TEST(Identification, CoarseToFineWithFullShortlistIsExhaustive) {
+  const auto& t = shared_templates();
+  IdentificationOptions o;
+  o.shortlist = t.size();
+  IdentificationIndex full(o);
+  IdentificationIndex fast;  // automatic shortlist (>= the gallery here)
+  for (std::size_t i = 0; i < t.size(); ++i) full.add(i, t[i]), fast.add(i, t[i]);
+  for (std::size_t p = 0; p < t.size(); ++p) {
+    const auto ex = full.search(t[p], 5, SearchStrategy::Exhaustive);
+    EXPECT_EQ(full.search(t[p], 5, SearchStrategy::CoarseToFine), ex);
+    EXPECT_EQ(fast.search(t[p], 5), ex);
+  }
+  // A tiny shortlist still returns exact scores for what it returns.
+  o.shortlist = 3;
+  IdentificationIndex tiny(o);
+  for (std::size_t i = 0; i < t.size(); ++i) tiny.add(i, t[i]);
+  const auto r = tiny.search(t[0], 10);
+  ASSERT_EQ(r.size(), 3u);
+  for (const auto& c : r) EXPECT_EQ(c.score, match(t[0], t[c.id]));
+}
+
+TEST(Identification, TiesRankBySmallerIdThenEnrolmentOrder) {
+  const auto& t = shared_templates();
+  IdentificationIndex index;
+  index.add(9, t[0]);
+  index.add(4, t[0]);
+  index.add(4, t[0]);
+  index.add(7, t[3]);
+  const auto r = index.search(t[0], 4);
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[0].id, 4u);
+  EXPECT_EQ(r[1].id, 4u);
+  EXPECT_EQ(r[2].id, 9u);
+  EXPECT_EQ(r[0].score, r[2].score);
+  EXPECT_EQ(r[3].id, 7u);
+}
+
+TEST(Identification, ThreadCountsGiveIdenticalResults) {
+  const auto& t = shared_templates();
+  std::vector<std::vector<Candidate>> results;
+  for (unsigned threads : {1u, 2u, 3u, 8u}) {
+    IdentificationOptions o;
+    o.threads = threads;
+    IdentificationIndex index(o);
+    for (std::size_t i = 0; i < t.size(); ++i) index.add(i, t[i]);
+    results.push_back(index.search(t[5], 8, SearchStrategy::Exhaustive));
+    EXPECT_EQ(index.search(t[5], 8, SearchStrategy::CoarseToFine), results.back());
+  }
+  for (const auto& r : results) EXPECT_EQ(r, results.front());
+}
+
+TEST(Identification, ConcurrentSearchesAndAdds) {
+  const auto& t = shared_templates();
+  IdentificationOptions o;
+  o.threads = 2;
+  IdentificationIndex index(o);
+  for (std::size_t i = 0; i < 10; ++i) index.add(i, t[i]);
+  const auto expected = index.search(t[1], 3);
+  std::atomic<int> mismatches{0};
+  std::vector<std::jthread> searchers;
+  for (int s = 0; s < 4; ++s)
+    searchers.emplace_back([&] {
+      for (int n = 0; n < 20; ++n) {
+        const auto r = index.search(t[1], 3);
+        // Entries added meanwhile may only push in better candidates; the scores never change.
+        for (const auto& c : r)
+          if (c.score != match(t[1], t[c.id])) ++mismatches;
+        if (r.empty() || r[0].score < expected[0].score) ++mismatches;
+      }
+    });
+  for (std::size_t i = 10; i < t.size(); ++i) index.add(i, t[i]);
+  searchers.clear();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_EQ(index.size(), t.size());
+}
+
+TEST(Identification, RemoveClearAndErrors) {
+  const auto& t = shared_templates();
+  IdentificationIndex index;
+  EXPECT_TRUE(index.search(t[0], 3).empty());
+  EXPECT_EQ(index.bytes_per_template(), 0u);
+  for (std::size_t i = 0; i < 6; ++i) index.add(i % 3, t[i]);
+  EXPECT_GT(index.bytes_per_template(), 0u);
+  EXPECT_LE(index.bytes_per_template(), 2048u);
+  EXPECT_EQ(index.remove(1), 2u);
+  EXPECT_EQ(index.remove(1), 0u);
+  EXPECT_EQ(index.size(), 4u);
+  for (const auto& c : index.search(t[1], 10)) EXPECT_NE(c.id, 1u);
+  EXPECT_EQ(index.search(t[1], 10).size(), 4u);
+  // A template of another geometry is refused with a clear error.
+  auto other = std::make_shared<detail::TemplateData>(t[0].data());
+  other->params.max_shift = static_cast<std::uint8_t>(other->params.max_shift + 1);
+  EXPECT_THROW(index.add(5, Template(other)), InvalidArgument);
+  EXPECT_THROW(index.search(Template(other), 1), InvalidArgument);
+  index.clear();
+  EXPECT_EQ(index.size(), 0u);
+  EXPECT_TRUE(index.search(t[0], 1).empty());
+  IdentificationOptions bad;
+  bad.threads = 100000;
+  EXPECT_THROW(bad.check(), InvalidArgument);
+}
+
+TEST(Identification, IdentifyAppliesTheThreshold) {
+  const auto& t = shared_templates();
+  IdentificationIndex index;
+  for (std::size_t i = 0; i < t.size(); i += 2) index.add(i, t[i]);
+  const double s = index.search(t[0], 1)[0].score;
+  ASSERT_TRUE(index.identify(t[0], s).has_value());
+  EXPECT_FALSE(index.identify(t[0], std::nextafter(s, 2.0)).has_value());
+}
+
+TEST(Identification, FastDownsampleEqualsReference) {
+  for (const Template& t : shared_templates()) {
+    const auto& o = t.data().orientation;
+    EXPECT_EQ(ident::downsample(o, 2, true), ident::downsample(o, 2, false));
+  }
+  const ident::MosaicMaker maker(std::vector<Template>(shared_templates().begin(), shared_templates().end()));
+  for (std::uint64_t n = 0; n < 20; ++n) {
+    const auto& o = maker.make(n).data().orientation;
+    EXPECT_EQ(ident::downsample(o, 2, true), ident::downsample(o, 2, false));
+  }
+}
+
+TEST(Identification, MosaicsAreDeterministicCompatibleAndNew) {
+  const auto& t = shared_templates();
+  const ident::MosaicMaker maker(std::vector<Template>(t.begin(), t.end()));
+  const Template a = maker.make(17), b = maker.make(17), c = maker.make(18);
+  EXPECT_EQ(a.data(), b.data());
+  EXPECT_FALSE(a.data() == c.data());
+  IdentificationIndex index;
+  for (std::size_t i = 0; i < t.size(); ++i) index.add(i, t[i]);
+  index.add(999, a);  // compatible geometry
+  // A mosaic is no copy of a source: its own score is higher than any source's.
+  const auto r = index.search(a, 2);
+  EXPECT_EQ(r[0].id, 999u);
+  EXPECT_GT(r[0].score, r[1].score);
+  EXPECT_THROW(ident::MosaicMaker(std::vector<Template>{t[0]}), InvalidArgument);
+}
+
+// Real templates: exact agreement with Matcher::score on extracted PolyU ROIs (drift of the
+// matcher or of the template layout is caught here). Skipped when the data set is absent.
+TEST(IdentificationRealData, ScoresEqualMatcherOnPolyU) {
+  const auto dir = data_dir() / "polyu-nir-roi";
+  if (!std::filesystem::exists(dir / "MANIFEST.csv")) GTEST_SKIP() << "no " << dir;
+  std::vector<Template> t;
+  for (int palm = 1; palm <= 40 && t.size() < 40; palm += 9)
+    for (int s : {1, 2, 7, 12}) {
+      char name[64];
+      std::snprintf(name, sizeof name, "I_%04d_%02d.jpg", palm, s);
+      if (!std::filesystem::exists(dir / name)) continue;
+      const auto r = TemplateExtractor().extract(read_image(dir / name), ImageKind::Roi);
+      if (r.ok()) t.push_back(*r.templ);
+    }
+  ASSERT_GE(t.size(), 8u);
+  std::vector<std::uint64_t> ids;
+  for (std::size_t i = 0; i < t.size(); ++i) ids.push_back(i);
+  for (PopcountKernel k : available_popcount_kernels()) {
+    IdentificationOptions o;
+    o.kernel = k;
+    IdentificationIndex index(o);
+    for (std::size_t i = 0; i < t.size(); ++i) index.add(ids[i], t[i]);
+    for (std::size_t p = 0; p < t.size(); p += 3) {
+      const auto got = index.search(t[p], t.size(), SearchStrategy::Exhaustive);
+      EXPECT_EQ(got, brute_force(t[p], t, ids, t.size())) << to_string(k) << " probe " << p;
+    }
+  }
+}
