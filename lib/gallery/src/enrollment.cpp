@@ -122,11 +122,15 @@ EnrollmentSession::EnrollmentSession(EnrollmentSession&&) noexcept = default;
 EnrollmentSession& EnrollmentSession::operator=(EnrollmentSession&&) noexcept = default;
 
 FrameFeedback EnrollmentSession::add(const Image& frame, ImageKind kind) {
+  if (impl_->state != EnrollmentState::Collecting) throw InvalidArgument("enrolment: add() after the enrolment ended");
+  return add(impl_->extractor->extract(frame, kind));
+}
+
+FrameFeedback EnrollmentSession::add(const ExtractResult& result) {
   Impl& s = *impl_;
   if (s.state != EnrollmentState::Collecting) throw InvalidArgument("enrolment: add() after the enrolment ended");
   FrameFeedback fb;
   ++s.frames;
-  const ExtractResult result = s.extractor->extract(frame, kind);
   if (!result.ok()) {
     fb.failure = result.roi.failure();
     fb.message = std::string(guidance(fb.failure));

@@ -57,6 +57,8 @@ class PALMVEIN_API EnrollmentSession {
   // Extracts a template from `frame` and updates the state. Calling add() when not Collecting throws
   // InvalidArgument.
   FrameFeedback add(const Image& frame, ImageKind kind = ImageKind::FullHand);
+  // The same for a frame the caller has already extracted (a live view extracts every frame anyway).
+  FrameFeedback add(const ExtractResult& extracted);
   // Ends the input early (no more frames, e.g. the last image file): Collecting becomes Failed with
   // the reason. No effect in other states.
   void finish_input();

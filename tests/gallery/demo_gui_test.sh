@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Starts the GUI demo under Xvfb for a few frames with scripted keys (enrol, then verify), saves a
+# screenshot and checks that frames were shown with the palm found, and that the screenshot is a real
+# picture. Skipped (77) where xvfb-run is missing.
+set -u
+demo=$1
+check=$2
+command -v xvfb-run >/dev/null 2>&1 || { echo "xvfb-run is not installed: skipped"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export XDG_CONFIG_HOME=$tmp/config
+unset PALMVEIN_KEY_FILE
+fail() { echo "FAIL: $*"; cat "$tmp/out" "$tmp/err"; exit 1; }
+
+timeout 120 xvfb-run -a "$demo" --db "$tmp/gui.db" --frames 40 --press ev --threshold 0 \
+  --screenshot "$tmp/shot.png" >"$tmp/out" 2>"$tmp/err" || fail "palmvein-demo failed"
+cat "$tmp/out"
+grep -q "showed 40 frames" "$tmp/out" || fail "frame count"
+palm=$(sed -n 's/.*palm found on \([0-9]*\).*/\1/p' "$tmp/out")
+[ "${palm:-0}" -ge 10 ] || fail "palm found on only ${palm:-0} frames"
+grep -q "result: Enrolled 'demo-user' (3 templates)" "$tmp/out" || fail "enrolment"
+grep -q "result: ACCEPTED as 'demo-user'" "$tmp/out" || fail "verification"
+"$check" "$tmp/shot.png" || fail "screenshot check"
+
+# Without a display: one clear line that points to the headless demo, exit 2.
+env -u DISPLAY -u WAYLAND_DISPLAY "$demo" --db "$tmp/gui.db" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "exit status without a display"
+grep -q "palmvein demo --db" "$tmp/err" || fail "no-display message"
+echo "demo gui test passed"
