@@ -119,6 +119,58 @@ TEST(IdentificationKernels, EveryPathGivesIdenticalCounts) {
         }
 }
 
+TEST(IdentificationKernels, EveryCoarsePathGivesIdenticalBestShifts) {
+  std::mt19937_64 rng(11);
+  const auto paths = ident::available_isas();
+  for (std::size_t planes : {1u, 6u})
+    for (std::size_t pw : {1u, 4u, 8u})
+      for (std::size_t shifts : {1u, 9u, 25u})
+        for (std::uint32_t min_valid : {1u, 40u}) {
+          const std::size_t rec = (planes + 1) * pw, blocks = 3;
+          ident::AlignedWords probe(shifts * rec), cands(blocks * rec * ident::kLanes);
+          for (std::size_t i = 0; i < probe.size(); ++i) probe.data()[i] = rng() | rng();
+          for (std::size_t i = 0; i < cands.size(); ++i) cands.data()[i] = rng() & (rng() | rng());
+          // Some lanes share values so that ties (first shift wins) occur; one lane is empty.
+          for (std::size_t w = 0; w < rec; ++w) cands.data()[w * ident::kLanes + 5] = 0;
+          std::vector<std::vector<std::uint32_t>> results;
+          for (ident::Isa isa : paths) {
+            std::vector<std::uint32_t> d(blocks * ident::kLanes, 77), v(d.size(), 77);
+            ident::CoarseTask t;
+            t.probe = probe.data();
+            t.shifts = shifts;
+            t.planes = planes;
+            t.plane_words = pw;
+            t.min_valid = min_valid;
+            t.blocks = cands.data();
+            t.block_count = blocks;
+            t.best_diff = d.data();
+            t.best_valid = v.data();
+            ident::coarse_kernel_for(isa)(t);
+            d.insert(d.end(), v.begin(), v.end());
+            results.push_back(d);
+          }
+          for (std::size_t i = 1; i < results.size(); ++i)
+            EXPECT_EQ(results[i], results[0]) << ident::to_string(paths[i]) << " planes " << planes << " pw " << pw;
+          EXPECT_EQ(results[0][blocks * ident::kLanes + 5], 0u);  // the empty lane has no valid shift
+          // Lane 2 of block 1 against a direct search.
+          std::uint64_t bd = 1, bv = 0;
+          const std::uint64_t* block = cands.data() + rec * ident::kLanes;
+          for (std::size_t s = 0; s < shifts; ++s) {
+            std::uint64_t d = 0, v = 0;
+            for (std::size_t w = 0; w < pw; ++w) {
+              const std::uint64_t m = block[(planes * pw + w) * ident::kLanes + 2] & probe.data()[s * rec + planes * pw + w];
+              v += static_cast<std::uint64_t>(__builtin_popcountll(m));
+              for (std::size_t p = 0; p < planes; ++p)
+                d += static_cast<std::uint64_t>(
+                    __builtin_popcountll((block[(p * pw + w) * ident::kLanes + 2] ^ probe.data()[s * rec + p * pw + w]) & m));
+            }
+            if (v >= min_valid && (bv == 0 || d * bv < bd * v)) bd = d, bv = v;
+          }
+          EXPECT_EQ(results[0][ident::kLanes + 2], bv ? bd : 0u);
+          EXPECT_EQ(results[0][blocks * ident::kLanes + ident::kLanes + 2], bv);
+        }
+}
+
 TEST(IdentificationKernels, ForcingAnUnavailablePathThrows) {
   const auto paths = available_popcount_kernels();
   for (PopcountKernel k : {PopcountKernel::Avx2, PopcountKernel::Avx512}) {
@@ -259,6 +311,7 @@ TEST(Identification, RemoveClearAndErrors) {
   EXPECT_EQ(index.size(), 4u);
   for (const auto& c : index.search(t[1], 10)) EXPECT_NE(c.id, 1u);
   EXPECT_EQ(index.search(t[1], 10).size(), 4u);
+  EXPECT_EQ(index.search(t[1], 10), index.search(t[1], 10, SearchStrategy::Exhaustive));
   // A template of another geometry is refused with a clear error.
   auto other = std::make_shared<detail::TemplateData>(t[0].data());
   other->params.max_shift = static_cast<std::uint8_t>(other->params.max_shift + 1);

@@ -48,6 +48,10 @@ struct IdentificationOptions {
   // max(kMinShortlist, size / kShortlistDivisor) (see lib/src/identification/tuning.hpp).
   std::size_t shortlist = 0;
   PopcountKernel kernel = PopcountKernel::Auto;
+  // Pre-filter geometry (CoarseToFine): orientation code downsampling per axis (0: default, 2) and
+  // shift radius in coarse cells (-1: the matcher's radius / factor, rounded up).
+  int coarse_factor = 0;
+  int coarse_radius = -1;
   // Throws InvalidArgument when a field is out of range.
   void check() const;
 };

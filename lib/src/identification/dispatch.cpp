@@ -63,4 +63,18 @@ CountsKernel kernel_for(Isa isa) {
   return counts_portable;
 }
 
+CoarseKernel coarse_kernel_for(Isa isa) {
+  if (!cpu_runs(isa))
+    throw InvalidArgument("identification: this CPU cannot run the " + std::string(to_string(isa)) + " kernel");
+  switch (isa) {
+    case Isa::Portable: return coarse_portable;
+#if defined(__x86_64__) || defined(__i386__)
+    case Isa::Avx2: return coarse_avx2;
+    case Isa::Avx512: return coarse_avx512;
+#endif
+    default: break;
+  }
+  return coarse_portable;
+}
+
 }  // namespace palmvein::v1::detail::ident

@@ -110,12 +110,18 @@ class TopK {
   std::vector<T> heap_;
 };
 
+// A pre-filter result: the lowest diff/valid ratio over the coarse shifts (valid = 0: none).
 struct CoarseHit {
-  float sim;
+  std::uint32_t diff, valid;
   std::size_t entry;
 };
 bool coarse_better(const CoarseHit& a, const CoarseHit& b) noexcept {
-  if (a.sim != b.sim) return a.sim > b.sim;
+  if (a.valid == 0 || b.valid == 0) {
+    if ((a.valid == 0) != (b.valid == 0)) return b.valid == 0;
+  } else {
+    const std::uint64_t l = std::uint64_t{a.diff} * b.valid, r = std::uint64_t{b.diff} * a.valid;
+    if (l != r) return l < r;
+  }
   return a.entry < b.entry;
 }
 
@@ -131,6 +137,10 @@ void IdentificationOptions::check() const {
   if (kernel != PopcountKernel::Auto && kernel != PopcountKernel::Portable && kernel != PopcountKernel::Avx2 &&
       kernel != PopcountKernel::Avx512)
     throw InvalidArgument("identification: unknown popcount kernel");
+  if (coarse_factor < 0 || coarse_factor > 8)
+    throw InvalidArgument("identification: coarse_factor must be 0..8, got " + std::to_string(coarse_factor));
+  if (coarse_radius < -1 || coarse_radius > 16)
+    throw InvalidArgument("identification: coarse_radius must be -1..16, got " + std::to_string(coarse_radius));
 }
 
 std::vector<PopcountKernel> available_popcount_kernels() {
@@ -144,23 +154,37 @@ struct IdentificationIndex::Impl {
       : lanes(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency())),
         pool(lanes - 1),
         isa(to_isa(o.kernel)),
-        kernel(detail::ident::kernel_for(isa)) {}
+        kernel(detail::ident::kernel_for(isa)),
+        coarse_kernel(detail::ident::coarse_kernel_for(isa)),
+        coarse_params{o.coarse_factor ? o.coarse_factor : IdentTuning::kCoarseFactor, o.coarse_radius} {}
 
   mutable std::shared_mutex mutex;
   unsigned lanes;
   mutable detail::ident::ThreadPool pool;
   Isa isa;
   CountsKernel kernel;
+  detail::ident::CoarseKernel coarse_kernel;
+  detail::ident::CoarseParams coarse_params;
 
   std::optional<Layout> layout;
   std::size_t count = 0;
   std::vector<std::uint64_t> ids;
-  AlignedWords orientation, lines, coarse;  // count x record words each
+  AlignedWords orientation, lines;  // count x record words each
+  AlignedWords coarse;               // blocks of kLanes entries (kernels.hpp), zero-padded
 
+  static constexpr std::size_t kLanes = detail::ident::kLanes;
+  std::size_t coarse_block_words() const { return layout->coarse().record_words() * kLanes; }
   void grow_to(std::size_t n) {
     orientation.resize(n * layout->orientation().record_words());
     lines.resize(n * layout->lines().record_words());
-    coarse.resize(n * layout->coarse().record_words());
+    coarse.resize((n + kLanes - 1) / kLanes * coarse_block_words());
+  }
+  // Moves entry `from`'s coarse lane to entry `to` (to < from), zeroing the old lane.
+  void move_coarse(std::size_t from, std::size_t to) {
+    const std::size_t rec = layout->coarse().record_words();
+    std::uint64_t* src = coarse.data() + (from / kLanes) * coarse_block_words() + from % kLanes;
+    std::uint64_t* dst = coarse.data() + (to / kLanes) * coarse_block_words() + to % kLanes;
+    for (std::size_t w = 0; w < rec; ++w) dst[w * kLanes] = src[w * kLanes], src[w * kLanes] = 0;
   }
 
   const std::uint64_t* record(const AlignedWords& a, const FamilyShape& s, std::size_t entry) const {
@@ -246,29 +270,29 @@ struct IdentificationIndex::Impl {
   std::vector<Hit> coarse_to_fine(const PreparedSearchProbe& probe, std::size_t k, std::size_t requested) const {
     const std::size_t m = shortlist_size(requested);
     const FamilyShape& cs = layout->coarse();
-    // 1. Coarse pass over every entry.
+    // 1. Coarse pass over every entry, kCoarseChunk entries (whole blocks) at a time.
+    static_assert(IdentTuning::kCoarseChunk % detail::ident::kLanes == 0);
     std::vector<CoarseTopK> ctops(lanes, CoarseTopK(m, coarse_better));
     std::atomic<std::size_t> next{0};
     pool.parallel_for(lanes, [&](unsigned lane) {
-      std::vector<std::uint32_t> diff(IdentTuning::kCoarseChunk * cs.shifts), valid(diff.size());
+      std::vector<std::uint32_t> diff(IdentTuning::kCoarseChunk), valid(IdentTuning::kCoarseChunk);
       CoarseTopK& top = ctops[lane];
       for (;;) {
         const std::size_t begin = next.fetch_add(IdentTuning::kCoarseChunk, std::memory_order_relaxed);
         if (begin >= count) break;
         const std::size_t n = std::min(IdentTuning::kCoarseChunk, count - begin);
-        CountsTask t;
+        detail::ident::CoarseTask t;
         t.probe = probe.coarse.data();
         t.shifts = cs.shifts;
-        t.words = cs.words;
         t.planes = cs.planes;
-        t.cands = record(coarse, cs, begin);
-        t.count = n;
-        t.diff = diff.data();
-        t.valid = valid.data();
-        kernel(t);
-        for (std::size_t i = 0; i < n; ++i)
-          top.push(CoarseHit{layout->coarse_similarity(diff.data() + i * cs.shifts, valid.data() + i * cs.shifts),
-                             begin + i});
+        t.plane_words = cs.words;
+        t.min_valid = layout->coarse_min_valid();
+        t.blocks = coarse.data() + begin / kLanes * coarse_block_words();
+        t.block_count = (n + kLanes - 1) / kLanes;
+        t.best_diff = diff.data();
+        t.best_valid = valid.data();
+        coarse_kernel(t);
+        for (std::size_t i = 0; i < n; ++i) top.push(CoarseHit{diff[i], valid[i], begin + i});
       }
     });
     std::vector<std::size_t> shortlist;
@@ -305,7 +329,7 @@ IdentificationIndex::~IdentificationIndex() = default;
 void IdentificationIndex::add(std::uint64_t id, const Template& templ) {
   std::unique_lock lock(impl_->mutex);
   const auto& data = templ.data();
-  if (!impl_->layout) impl_->layout.emplace(data);
+  if (!impl_->layout) impl_->layout.emplace(data, impl_->coarse_params);
   const Layout& layout = *impl_->layout;
   layout.check_compatible(data);
   const std::size_t e = impl_->count;
@@ -313,7 +337,7 @@ void IdentificationIndex::add(std::uint64_t id, const Template& templ) {
   impl_->ids.push_back(id);
   layout.write_orientation(data, impl_->orientation.data() + e * layout.orientation().record_words());
   layout.write_lines(data, impl_->lines.data() + e * layout.lines().record_words());
-  layout.write_coarse(data, impl_->coarse.data() + e * layout.coarse().record_words());
+  layout.write_coarse(data, impl_->coarse.data() + e / Impl::kLanes * impl_->coarse_block_words(), e % Impl::kLanes);
   impl_->count = e + 1;
 }
 
@@ -328,14 +352,21 @@ std::size_t IdentificationIndex::remove(std::uint64_t id) {
     if (out != e) {
       impl_->ids[out] = impl_->ids[e];
       for (auto [arr, shape] : {std::pair{&impl_->orientation, &layout.orientation()},
-                                std::pair{&impl_->lines, &layout.lines()}, std::pair{&impl_->coarse, &layout.coarse()}}) {
+                                std::pair{&impl_->lines, &layout.lines()}}) {
         const std::size_t w = shape->record_words();
         std::copy_n(arr->data() + e * w, w, arr->data() + out * w);
       }
+      impl_->move_coarse(e, out);
     }
     ++out;
   }
   const std::size_t removed = impl_->count - out;
+  // Zero the freed lanes of the last block (padding lanes must stay empty: valid = 0).
+  for (std::size_t e = out; e < impl_->count && e % Impl::kLanes != 0; ++e) {
+    const std::size_t rec = layout.coarse().record_words();
+    std::uint64_t* lane = impl_->coarse.data() + e / Impl::kLanes * impl_->coarse_block_words() + e % Impl::kLanes;
+    for (std::size_t w = 0; w < rec; ++w) lane[w * Impl::kLanes] = 0;
+  }
   impl_->count = out;
   impl_->ids.resize(out);
   impl_->grow_to(out);
@@ -349,7 +380,7 @@ void IdentificationIndex::reserve(std::size_t entries) {
   const Layout& layout = *impl_->layout;
   impl_->orientation.reserve(entries * layout.orientation().record_words());
   impl_->lines.reserve(entries * layout.lines().record_words());
-  impl_->coarse.reserve(entries * layout.coarse().record_words());
+  impl_->coarse.reserve((entries + Impl::kLanes - 1) / Impl::kLanes * impl_->coarse_block_words());
 }
 
 void IdentificationIndex::clear() {

@@ -65,5 +65,48 @@ PALMVEIN_TARGET_AVX2 void counts_avx2(const CountsTask& t) {
   }
 }
 
+PALMVEIN_TARGET_AVX2 void coarse_avx2(const CoarseTask& t) {
+  const std::size_t pw = t.plane_words, rec = (t.planes + 1) * pw;
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i min_minus_1 = _mm256_set1_epi64x(static_cast<long long>(t.min_valid) - 1);
+  for (std::size_t b = 0; b < t.block_count; ++b) {
+    const std::uint64_t* block = t.blocks + b * rec * kLanes;
+    for (std::size_t half = 0; half < kLanes; half += 4) {
+      __m256i bd = _mm256_set1_epi64x(1), bv = zero;
+      for (std::size_t s = 0; s < t.shifts; ++s) {
+        const std::uint64_t* pv = t.probe + s * rec;
+        __m256i m[8];
+        __m256i accv = zero, accd = zero;
+        for (std::size_t w = 0; w < pw; ++w) {
+          m[w] = _mm256_and_si256(_mm256_load_si256(reinterpret_cast<const __m256i*>(block + (t.planes * pw + w) * kLanes + half)),
+                                  _mm256_set1_epi64x(static_cast<long long>(pv[t.planes * pw + w])));
+          accv = _mm256_add_epi64(accv, _mm256_sad_epu8(popcount_bytes(m[w]), zero));
+        }
+        for (std::size_t p = 0; p < t.planes; ++p)
+          for (std::size_t w = 0; w < pw; ++w) {
+            const __m256i c = _mm256_load_si256(reinterpret_cast<const __m256i*>(block + (p * pw + w) * kLanes + half));
+            const __m256i x = _mm256_and_si256(_mm256_xor_si256(c, _mm256_set1_epi64x(static_cast<long long>(pv[p * pw + w]))), m[w]);
+            accd = _mm256_add_epi64(accd, _mm256_sad_epu8(popcount_bytes(x), zero));
+          }
+        // Counts are < 2^32, so 32x32->64 products (vpmuludq) are exact; signed 64-bit compares are
+        // safe for values < 2^63.
+        const __m256i ok = _mm256_cmpgt_epi64(accv, min_minus_1);
+        const __m256i none = _mm256_cmpeq_epi64(bv, zero);
+        const __m256i lower = _mm256_cmpgt_epi64(_mm256_mul_epu32(bd, accv), _mm256_mul_epu32(accd, bv));
+        const __m256i take = _mm256_and_si256(ok, _mm256_or_si256(none, lower));
+        bd = _mm256_blendv_epi8(bd, accd, take);
+        bv = _mm256_blendv_epi8(bv, accv, take);
+      }
+      alignas(32) std::uint64_t d[4], v[4];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(d), bd);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(v), bv);
+      for (std::size_t i = 0; i < 4; ++i) {
+        t.best_diff[b * kLanes + half + i] = static_cast<std::uint32_t>(v[i] ? d[i] : 0);
+        t.best_valid[b * kLanes + half + i] = static_cast<std::uint32_t>(v[i]);
+      }
+    }
+  }
+}
+
 }  // namespace palmvein::v1::detail::ident
 #endif

@@ -81,5 +81,44 @@ PALMVEIN_TARGET_AVX512 void counts_avx512(const CountsTask& t) {
     run<false>(t);
 }
 
+PALMVEIN_TARGET_AVX512 void coarse_avx512(const CoarseTask& t) {
+  const std::size_t pw = t.plane_words, rec = (t.planes + 1) * pw;
+  const __m512i min_valid = _mm512_set1_epi64(t.min_valid);
+  const __m512i zero = _mm512_setzero_si512();
+  for (std::size_t b = 0; b < t.block_count; ++b) {
+    const std::uint64_t* block = t.blocks + b * rec * kLanes;
+    if (b + 1 < t.block_count)
+      for (std::size_t off = 0; off < rec * kLanes; off += kWordsPerBlock)
+        _mm_prefetch(reinterpret_cast<const char*>(block + rec * kLanes + off), _MM_HINT_T0);
+    __m512i bd = _mm512_set1_epi64(1), bv = zero;
+    for (std::size_t s = 0; s < t.shifts; ++s) {
+      const std::uint64_t* pv = t.probe + s * rec;
+      __m512i m[8];
+      __m512i accv = zero, accd = zero;
+      for (std::size_t w = 0; w < pw; ++w) {
+        m[w] = _mm512_and_si512(_mm512_load_si512(block + (t.planes * pw + w) * kLanes),
+                                _mm512_set1_epi64(static_cast<long long>(pv[t.planes * pw + w])));
+        accv = _mm512_add_epi64(accv, _mm512_popcnt_epi64(m[w]));
+      }
+      for (std::size_t p = 0; p < t.planes; ++p)
+        for (std::size_t w = 0; w < pw; ++w) {
+          const __m512i x = _mm512_ternarylogic_epi64(_mm512_load_si512(block + (p * pw + w) * kLanes),
+                                                      _mm512_set1_epi64(static_cast<long long>(pv[p * pw + w])), m[w], 0x28);
+          accd = _mm512_add_epi64(accd, _mm512_popcnt_epi64(x));
+        }
+      // take = valid >= min && (no best yet || d * bv < bd * v)
+      const __mmask8 ok = _mm512_cmpge_epu64_mask(accv, min_valid);
+      const __mmask8 none = _mm512_cmpeq_epi64_mask(bv, zero);
+      const __mmask8 lower = _mm512_cmplt_epu64_mask(_mm512_mullo_epi64(accd, bv), _mm512_mullo_epi64(bd, accv));
+      const __mmask8 take = ok & (none | lower);
+      bd = _mm512_mask_blend_epi64(take, bd, accd);
+      bv = _mm512_mask_blend_epi64(take, bv, accv);
+    }
+    bd = _mm512_maskz_mov_epi64(_mm512_cmpneq_epi64_mask(bv, zero), bd);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(t.best_diff + b * kLanes), _mm512_cvtepi64_epi32(bd));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(t.best_valid + b * kLanes), _mm512_cvtepi64_epi32(bv));
+  }
+}
+
 }  // namespace palmvein::v1::detail::ident
 #endif

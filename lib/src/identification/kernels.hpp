@@ -44,10 +44,34 @@ struct CountsTask {
 
 using CountsKernel = void (*)(const CountsTask& task);
 
+// The coarse pre-filter in a "vertical" layout: candidates in blocks of kLanes, word j of the 8
+// candidates of a block side by side (one 512-bit vector), so that a probe word is broadcast and
+// each lane counts for its own candidate: no horizontal sums. A block is `words` x kLanes words,
+// a record (and a probe variant) is `planes` code planes of `plane_words` words then the mask plane.
+// For each candidate, the kernel returns the counts (diff, valid) of the shift with the lowest
+// diff/valid among the shifts with valid >= min_valid (ratios compared exactly by
+// cross-multiplication, the first shift wins ties); valid = 0 when no shift qualifies.
+inline constexpr std::size_t kLanes = 8;
+struct CoarseTask {
+  const std::uint64_t* probe = nullptr;  // shifts x record words
+  std::size_t shifts = 0;
+  std::size_t planes = 0;       // 1..16
+  std::size_t plane_words = 0;  // 1..8
+  std::uint32_t min_valid = 1;  // >= 1
+  const std::uint64_t* blocks = nullptr;
+  std::size_t block_count = 0;
+  std::uint32_t* best_diff = nullptr;   // block_count * kLanes
+  std::uint32_t* best_valid = nullptr;  // block_count * kLanes
+};
+using CoarseKernel = void (*)(const CoarseTask& task);
+
 void counts_portable(const CountsTask& task);
+void coarse_portable(const CoarseTask& task);
 #if defined(__x86_64__) || defined(__i386__)
 void counts_avx2(const CountsTask& task);
 void counts_avx512(const CountsTask& task);
+void coarse_avx2(const CoarseTask& task);
+void coarse_avx512(const CoarseTask& task);
 #endif
 
 // Paths this CPU can run, best first (Portable is always last).
@@ -56,5 +80,6 @@ std::vector<Isa> available_isas();
 Isa best_isa();
 // The kernel of a path; throws palmvein::InvalidArgument if the CPU cannot run it.
 CountsKernel kernel_for(Isa isa);
+CoarseKernel coarse_kernel_for(Isa isa);
 
 }  // namespace palmvein::v1::detail::ident

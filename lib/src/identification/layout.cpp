@@ -121,7 +121,7 @@ BitCode downsample(const BitCode& code, int f, bool allow_fast) {
   return c;
 }
 
-Layout::Layout(const TemplateData& first) {
+Layout::Layout(const TemplateData& first, CoarseParams coarse) {
   const FeatureConfig& cfg = default_feature_config();
   const PreparedProbe p = prepare_probe(first, cfg);  // validates the codes as the matcher does
   algorithm_ = first.algorithm;
@@ -164,22 +164,17 @@ Layout::Layout(const TemplateData& first) {
                   static_cast<std::size_t>(p.orientation.shifts())};
   lines_ = {1, round_up_blocks(first.lines.words_per_plane()), static_cast<std::size_t>(p.lines.shifts())};
 
-  const int f = IdentTuning::kCoarseFactor;
+  const int f = coarse.factor;
+  if (f < 1 || f > 8) throw InvalidArgument("identification: coarse factor must be 1..8");
+  c_factor_ = f;
   c_width_ = (o_width_ + f - 1) / f;
   c_height_ = (o_height_ + f - 1) / f;
-  c_radius_ = (o_radius_ + f - 1) / f;
-  if (c_width_ > 64) throw InvalidArgument("identification: orientation code wider than the coarse filter supports");
+  c_radius_ = coarse.radius >= 0 ? coarse.radius : (o_radius_ + f - 1) / f;
   const std::size_t cwords = (static_cast<std::size_t>(c_width_) * c_height_ + 63) / 64;
-  if (cwords <= kWordsPerBlock) {
-    c_slot_words_ = 1;
-    while (c_slot_words_ < cwords) c_slot_words_ *= 2;
-    c_slots_ = kWordsPerBlock / c_slot_words_;
-  } else {
-    c_slot_words_ = round_up_blocks(cwords);
-    c_slots_ = 1;
-  }
+  if (c_width_ > 64 || cwords > 8 || o_planes_ > 16 || c_radius_ > 16)
+    throw InvalidArgument("identification: code too large for the coarse filter (use a larger coarse factor)");
   const auto side = static_cast<std::size_t>(2 * c_radius_ + 1);
-  coarse_ = {(static_cast<std::size_t>(o_planes_) + c_slots_ - 1) / c_slots_, c_slot_words_ * c_slots_, side * side};
+  coarse_ = {static_cast<std::size_t>(o_planes_), cwords, side * side};
   min_c_ = static_cast<std::size_t>(cfg.min_overlap_fraction * c_width_ * c_height_);
 }
 
@@ -204,23 +199,12 @@ void Layout::write_lines(const TemplateData& t, std::uint64_t* out) const {
   copy_padded(t.lines.bits.data(), t.lines.mask.data(), 1, t.lines.words_per_plane(), lines_.words, out);
 }
 
-namespace {
-// Packs a (possibly shifted) coarse code: plane p goes to super-plane p / slots, slot p % slots;
-// the mask is repeated in every slot of the mask plane.
-void pack_coarse(const std::uint64_t* bits, const std::uint64_t* mask, std::size_t planes, std::size_t src_words,
-                 std::size_t slot_words, std::size_t slots, std::size_t super_planes, std::uint64_t* out) {
-  const std::size_t plane_words = slot_words * slots;
-  for (std::size_t p = 0; p < planes; ++p)
-    std::memcpy(out + (p / slots) * plane_words + (p % slots) * slot_words, bits + p * src_words,
-                src_words * sizeof(std::uint64_t));
-  for (std::size_t s = 0; s < slots; ++s)
-    std::memcpy(out + super_planes * plane_words + s * slot_words, mask, src_words * sizeof(std::uint64_t));
-}
-}  // namespace
-
-void Layout::write_coarse(const TemplateData& t, std::uint64_t* out) const {
-  const BitCode c = downsample(t.orientation, IdentTuning::kCoarseFactor);
-  pack_coarse(c.bits.data(), c.mask.data(), c.planes, c.words_per_plane(), c_slot_words_, c_slots_, coarse_.planes, out);
+void Layout::write_coarse(const TemplateData& t, std::uint64_t* block, std::size_t lane) const {
+  const BitCode c = downsample(t.orientation, c_factor_);
+  const std::size_t pw = coarse_.words;
+  for (std::size_t p = 0; p < coarse_.planes; ++p)
+    for (std::size_t w = 0; w < pw; ++w) block[(p * pw + w) * kLanes + lane] = c.bits[p * pw + w];
+  for (std::size_t w = 0; w < pw; ++w) block[(coarse_.planes * pw + w) * kLanes + lane] = c.mask[w];
 }
 
 PreparedSearchProbe Layout::prepare(const TemplateData& probe) const {
@@ -236,12 +220,14 @@ PreparedSearchProbe Layout::prepare(const TemplateData& probe) const {
   for (std::size_t k = 0; k < lines_.shifts; ++k)
     copy_padded(p.lines.bits.data() + k * p.lines.words, p.lines.mask.data() + k * p.lines.words, 1, p.lines.words,
                 lines_.words, out.lines.data() + k * lines_.record_words());
-  const ShiftedCode c = build_shifted(downsample(probe.orientation, IdentTuning::kCoarseFactor), c_radius_);
-  out.coarse.resize(coarse_.shifts * coarse_.record_words());
-  for (std::size_t k = 0; k < coarse_.shifts; ++k)
-    pack_coarse(c.bits.data() + k * c.words * static_cast<std::size_t>(c.planes), c.mask.data() + k * c.words,
-                static_cast<std::size_t>(c.planes), c.words, c_slot_words_, c_slots_, coarse_.planes,
-                out.coarse.data() + k * coarse_.record_words());
+  const ShiftedCode c = build_shifted(downsample(probe.orientation, c_factor_), c_radius_);
+  const std::size_t rec = coarse_.record_words(), code_words = coarse_.planes * coarse_.words;
+  out.coarse.resize(coarse_.shifts * rec);
+  for (std::size_t k = 0; k < coarse_.shifts; ++k) {
+    std::memcpy(out.coarse.data() + k * rec, c.bits.data() + k * code_words, code_words * sizeof(std::uint64_t));
+    std::memcpy(out.coarse.data() + k * rec + code_words, c.mask.data() + k * coarse_.words,
+                coarse_.words * sizeof(std::uint64_t));
+  }
   return out;
 }
 
@@ -322,20 +308,6 @@ double Layout::finish_score(const PreparedSearchProbe& probe, const std::uint64_
     }
   }
   return w * so + (1.0 - w) * sl;
-}
-
-float Layout::coarse_similarity(const std::uint32_t* diff, const std::uint32_t* valid) const noexcept {
-  // The lowest diff/valid ratio over the shifts, compared exactly by cross-multiplication.
-  std::uint64_t best_d = 1, best_v = 0;  // "no shift yet"
-  const std::size_t min_valid = std::max<std::size_t>(1, min_c_) * c_slots_;
-  for (std::size_t k = 0; k < coarse_.shifts; ++k) {
-    if (valid[k] < min_valid) continue;
-    if (best_v == 0 || std::uint64_t{diff[k]} * best_v < best_d * valid[k]) best_d = diff[k], best_v = valid[k];
-  }
-  if (best_v == 0) return 0.0f;
-  // valid counts every slot; diff counts every plane once.
-  return 1.0f - static_cast<float>(best_d) * static_cast<float>(c_slots_) /
-                    (static_cast<float>(best_v) * static_cast<float>(o_planes_));
 }
 
 }  // namespace palmvein::v1::detail::ident

@@ -4,8 +4,8 @@
 // Records (one per enrolled template, each family in its own array, 64-byte aligned):
 //   orientation: `planes` code planes then the mask plane, each padded to whole 512-bit blocks;
 //   lines:       1 code plane then its mask plane, padded the same way;
-//   coarse:      the orientation code downsampled by IdentTuning::kCoarseFactor, with planes packed
-//                several to a 512-bit block ("slots") and the mask repeated in every slot.
+//   coarse:      the orientation code downsampled by CoarseParams::factor (planes then mask, no
+//                padding), stored "vertically" in blocks of kLanes candidates (kernels.hpp).
 // Probes are prepared once per search: every shifted copy of each family (the very shifted copies
 // the matcher builds: features/code_match.cpp build_shifted) in the same padded layout, so a
 // comparison is a flat popcount loop over aligned blocks.
@@ -16,18 +16,20 @@
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
 #include "identification/aligned_words.hpp"
 #include "identification/kernels.hpp"
+#include "identification/tuning.hpp"
 #include "template_data.hpp"
 
 namespace palmvein::inline v1::detail::ident {
 
 struct FamilyShape {
-  std::size_t planes = 0;  // code planes in a record (coarse: packed super-planes)
-  std::size_t words = 0;   // words per plane, a multiple of kWordsPerBlock
+  std::size_t planes = 0;  // code planes in a record
+  std::size_t words = 0;   // words per plane (fine families: a multiple of kWordsPerBlock)
   std::size_t shifts = 0;  // probe variants
   std::size_t record_words() const noexcept { return (planes + 1) * words; }
 };
@@ -45,11 +47,17 @@ struct PreparedSearchProbe {
 // `allow_fast` = false forces the cell-by-cell reference (tests compare the two).
 BitCode downsample(const BitCode& code, int f, bool allow_fast = true);
 
+// The coarse pre-filter's geometry.
+struct CoarseParams {
+  int factor = IdentTuning::kCoarseFactor;  // downsampling per axis
+  int radius = -1;                          // shift radius in coarse cells; -1: ceil(fine radius / factor)
+};
+
 class Layout {
  public:
   // The geometry of `first` (every later template must agree). Throws InvalidArgument for codes
   // the matcher cannot handle.
-  explicit Layout(const TemplateData& first);
+  explicit Layout(const TemplateData& first, CoarseParams coarse = {});
 
   // Throws InvalidArgument if `t` comes from another algorithm, parameters or geometry.
   void check_compatible(const TemplateData& t) const;
@@ -61,7 +69,9 @@ class Layout {
   // Write one template's records (out has record_words() words, zero-filled by the caller).
   void write_orientation(const TemplateData& t, std::uint64_t* out) const;
   void write_lines(const TemplateData& t, std::uint64_t* out) const;
-  void write_coarse(const TemplateData& t, std::uint64_t* out) const;
+  // Coarse record into lane `lane` of a block (coarse().record_words() x kLanes words).
+  void write_coarse(const TemplateData& t, std::uint64_t* block, std::size_t lane) const;
+  std::uint32_t coarse_min_valid() const noexcept { return static_cast<std::uint32_t>(std::max<std::size_t>(1, min_c_)); }
 
   PreparedSearchProbe prepare(const TemplateData& probe) const;
 
@@ -78,8 +88,6 @@ class Layout {
   // The exact score (== detail::score_prepared) of the candidate whose records are `orec`/`lrec`.
   double finish_score(const PreparedSearchProbe& probe, const std::uint64_t* orec, const std::uint64_t* lrec,
                       CountsKernel kernel, const FirstCounts& first) const;
-  // Coarse similarity (higher = more alike) from the coarse counts; only for ranking.
-  float coarse_similarity(const std::uint32_t* diff, const std::uint32_t* valid) const noexcept;
 
  private:
   std::uint16_t algorithm_;
@@ -88,7 +96,7 @@ class Layout {
   int l_width_, l_height_;
   int o_radius_, l_radius_, c_radius_;
   int c_width_, c_height_;
-  std::size_t c_slot_words_ = 0, c_slots_ = 0;  // coarse packing: words per slot, slots per super-plane
+  int c_factor_ = 2;
   std::size_t min_o_ = 0, min_l_ = 0, min_c_ = 0;
   double weight_ = 1;
   bool independent_ = false;  // families searched over all their shifts independently
