@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "palmvein/enrollment.hpp"
 #include "palmvein/matcher.hpp"
@@ -171,4 +172,42 @@ TEST_F(Enrolment, GallerySearchRanksTheEnrolledPalmFirst) {
   }
   stored[0].bytes[10] ^= 0xff;  // not a template any more
   EXPECT_THROW(max_search->load(stored), FormatError);
+}
+
+// The indexed search (Max) and the plain Matcher loop (the reference) agree on every score and order.
+TEST_F(Enrolment, IndexedSearchMatchesThePlainLoop) {
+  std::vector<StoredTemplate> stored;
+  std::int64_t row = 0;
+  for (const std::uint64_t palm : {1, 2, 3, 4})
+    for (const std::uint64_t from : {0, 10, 20}) {
+      if (palm == 4 && from == 20) continue;  // identities with different template counts
+      StoredTemplate t;
+      t.row_id = ++row;
+      t.id = "palm-" + std::to_string(palm);
+      t.hand = palm == 2 ? Hand::Right : Hand::Left;
+      t.bytes = templ(palm, good_index(palm, from)).to_bytes();
+      stored.push_back(std::move(t));
+    }
+  auto indexed = make_gallery_search(ScoreFusion::Max);
+  indexed->load(stored);
+  for (const std::uint64_t palm : {1, 4}) {
+    const Template probe = templ(palm, good_index(palm, 40));
+    const Matcher reference(probe);
+    std::map<std::string, double> best;
+    for (const auto& t : stored) {
+      double& b = best[t.id];
+      b = std::max(b, reference.score(Template::from_bytes(t.bytes)));
+    }
+    const auto ranked = indexed->rank(probe);
+    ASSERT_EQ(ranked.size(), 4u);
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+      EXPECT_DOUBLE_EQ(ranked[i].score, best[ranked[i].id]) << ranked[i].id;
+      if (i > 0) EXPECT_GE(ranked[i - 1].score, ranked[i].score);
+    }
+    EXPECT_EQ(ranked[0].id, "palm-" + std::to_string(palm));
+    const auto top2 = indexed->rank(probe, 2);
+    ASSERT_EQ(top2.size(), 2u);
+    EXPECT_EQ(top2[1].id, ranked[1].id);
+  }
+  EXPECT_TRUE(make_gallery_search()->rank(templ(1, good_index(1, 0))).empty());  // nothing loaded
 }

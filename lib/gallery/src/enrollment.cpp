@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "palmvein/error.hpp"
+#include "palmvein/identification.hpp"
 #include "palmvein/matcher.hpp"
 
 PALMVEIN_NAMESPACE_BEGIN
@@ -239,9 +240,67 @@ class LinearGallerySearch final : public GallerySearch {
   std::vector<Entry> entries_;
 };
 
+// Max fusion on the 1:N engine (identification.hpp): SIMD popcount over a structure-of-arrays index,
+// scores identical to Matcher::score. The best template of each identity is its fused score, so the
+// best `top_k * most templates per identity` entries always contain the top_k identities.
+class IndexedGallerySearch final : public GallerySearch {
+ public:
+  IndexedGallerySearch() {
+    IdentificationOptions options;
+    options.strategy = SearchStrategy::Exhaustive;  // exact ranking: the gallery answers decisions
+    index_ = std::make_unique<IdentificationIndex>(options);
+  }
+
+  void load(const std::vector<StoredTemplate>& stored) override {
+    auto index = std::make_unique<IdentificationIndex>(index_->options());
+    std::vector<Identity> identities;
+    std::map<std::pair<std::string, Hand>, std::uint64_t> slot;
+    index->reserve(stored.size());
+    for (const auto& t : stored) {
+      auto [it, fresh] = slot.try_emplace(std::make_pair(t.id, t.hand), identities.size());
+      if (fresh) identities.push_back(Identity{t.id, t.hand, 0});
+      ++identities[it->second].templates;
+      index->add(it->second, Template::from_bytes(t.bytes));
+    }
+    index_ = std::move(index);
+    identities_ = std::move(identities);
+    max_templates_ = 0;
+    for (const auto& i : identities_) max_templates_ = std::max(max_templates_, i.templates);
+  }
+
+  std::vector<IdentityScore> rank(const Template& probe, std::size_t top_k) const override {
+    if (identities_.empty()) return {};
+    const std::size_t wanted = top_k == 0 ? identities_.size() : std::min(top_k, identities_.size());
+    const std::size_t entries = std::min(index_->size(), wanted * static_cast<std::size_t>(max_templates_));
+    std::vector<IdentityScore> out;
+    std::vector<bool> seen(identities_.size(), false);
+    for (const Candidate& c : index_->search(probe, entries)) {  // best first
+      if (seen[c.id]) continue;
+      seen[c.id] = true;
+      const Identity& i = identities_[c.id];
+      out.push_back(IdentityScore{i.id, i.hand, c.score, i.templates});
+      if (out.size() == wanted) break;
+    }
+    return out;
+  }
+
+  std::size_t template_count() const override { return index_->size(); }
+
+ private:
+  struct Identity {
+    std::string id;
+    Hand hand;
+    int templates;
+  };
+  std::unique_ptr<IdentificationIndex> index_;
+  std::vector<Identity> identities_;
+  int max_templates_ = 0;
+};
+
 }  // namespace
 
 std::unique_ptr<GallerySearch> make_gallery_search(ScoreFusion fusion) {
+  if (fusion == ScoreFusion::Max) return std::make_unique<IndexedGallerySearch>();
   return std::make_unique<LinearGallerySearch>(fusion);
 }
 

@@ -107,7 +107,8 @@ class PALMVEIN_API GallerySearch {
   virtual std::size_t template_count() const = 0;
 };
 
-// The default search: every template scored with Matcher (exact), fused per identity.
+// Max fusion (the default) runs on the 1:N identification engine (IdentificationIndex, exhaustive:
+// exact scores); Mean fusion scores every template with Matcher in a plain loop.
 PALMVEIN_API std::unique_ptr<GallerySearch> make_gallery_search(ScoreFusion fusion = ScoreFusion::Max);
 
 PALMVEIN_NAMESPACE_END
