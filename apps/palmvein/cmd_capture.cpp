@@ -1,11 +1,180 @@
-// TODO(owner): implement 'palmvein capture'. Placeholder so the tool builds while the command is written.
+// palmvein capture: grabs frames from a sensor, assesses each with the ROI stage (quality and the
+// one thing to fix, printed as live guidance) and writes the frames with a MANIFEST.csv.
+// --preview shows the live frame with the hand outline and ROI (OpenCV highgui; only this tool links
+// it, never palmvein_core) when a display exists.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#ifdef PALMVEIN_HAVE_HIGHGUI
+#include <opencv2/core.hpp>
+#include <opencv2/highgui.hpp>
+#include <opencv2/imgproc.hpp>
+#endif
+
 #include "commands.hpp"
+#include "internal/atomic_file.hpp"
+#include "palmvein/auto_exposure.hpp"
+#include "palmvein/roi.hpp"
+#include "palmvein/sensor.hpp"
 
 namespace palmvein::cli {
+namespace {
+
+struct CaptureOptions {
+  std::string sensor = "virtual:";
+  int count = 10;
+  std::string out;
+  bool preview = false;
+  bool only_good = false;
+  bool auto_exposure = false;
+  int timeout_ms = 2000;
+  std::string subject = "001";
+  std::string hand = "unknown";
+  int session = 1;
+};
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string quoted = "\"";
+  for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+class Preview {
+ public:
+  explicit Preview(bool wanted) {
+    if (!wanted) return;
+    const char* display = std::getenv("DISPLAY");
+#ifdef PALMVEIN_HAVE_HIGHGUI
+    if (display && *display) {
+      enabled_ = true;
+      cv::namedWindow(kWindow, cv::WINDOW_AUTOSIZE);
+      return;
+    }
+#endif
+    std::printf("capture: no display%s: running without preview\n",
+                display && *display ? " support (built without OpenCV highgui)" : " ($DISPLAY is not set)");
+  }
+  ~Preview() {
+#ifdef PALMVEIN_HAVE_HIGHGUI
+    if (enabled_) cv::destroyWindow(kWindow);
+#endif
+  }
+  // Shows the frame; returns false when the user closed the preview (Esc or q).
+  bool show(const Image& frame, const RoiResult& roi, const std::string& line) {
+#ifdef PALMVEIN_HAVE_HIGHGUI
+    if (!enabled_) return true;
+    const Image shown = roi.ok() ? draw_roi_overlay(frame, roi.roi()) : frame.to_gray8();
+    cv::Mat grey(shown.height(), shown.width(), CV_8UC1, const_cast<std::uint8_t*>(shown.data()), shown.stride());
+    cv::Mat colour;
+    cv::cvtColor(grey, colour, cv::COLOR_GRAY2BGR);
+    cv::putText(colour, line, {10, 24}, cv::FONT_HERSHEY_SIMPLEX, 0.6,
+                roi.ok() ? cv::Scalar(80, 220, 80) : cv::Scalar(60, 60, 240), 2);
+    cv::imshow(kWindow, colour);
+    const int key = cv::waitKey(1);
+    return key != 27 && key != 'q';
+#else
+    (void)frame, (void)roi, (void)line;
+    return true;
+#endif
+  }
+
+ private:
+  static constexpr const char* kWindow = "palmvein capture";
+  bool enabled_ = false;
+};
+
+int run_capture(const CaptureOptions& o) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(o.out, ec);
+  if (ec || !fs::is_directory(o.out)) throw IoError("cannot create output folder '" + o.out + "'");
+  auto sensor = open_sensor(o.sensor);
+  const SensorInfo info = sensor->info();
+  std::printf("capture: %s (%s, %s)\n", info.uri.c_str(), info.driver.c_str(), info.name.c_str());
+  sensor->start();
+  if (o.auto_exposure) {
+    const AutoExposureResult ae = run_auto_exposure(*sensor);
+    std::printf("capture: auto-exposure %s after %d steps: %u us, gain %.2f, palm median %.0f\n",
+                ae.converged ? "converged" : "did not converge", ae.iterations, ae.exposure_us, ae.gain,
+                ae.last.median);
+  }
+  Preview preview(o.preview);
+  const RoiExtractor extractor;
+  const auto timeout = std::chrono::milliseconds(o.timeout_ms);
+  std::string manifest =
+      "path,subject,hand,band,sample,session,kind,quality,roi,advice,guidance,exposure_us,gain,counter\n";
+  int written = 0, good = 0, attempts = 0;
+  const int max_attempts = o.only_good ? o.count * 20 : o.count;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (written < o.count && attempts < max_attempts) {
+    ++attempts;
+    Frame frame = sensor->grab(timeout);
+    const RoiResult roi = extractor.extract(frame.image, ImageKind::FullHand);
+    const RoiFailure advice = roi.ok() ? roi.roi().assessment.advice : roi.failure();
+    const float quality = roi.ok() ? roi.roi().quality : 0.0f;
+    std::string line = "frame " + std::to_string(attempts) + ": ";
+    if (roi.ok() && advice == RoiFailure::None) {
+      line += "ok, quality " + std::to_string(quality).substr(0, 4);
+    } else {
+      line += std::string(roi.ok() ? "usable, " : "no ROI, ") + std::string(to_string(advice)) + ": " +
+              std::string(guidance(advice));
+      if (roi.ok()) line += " (quality " + std::to_string(quality).substr(0, 4) + ")";
+    }
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+    const bool keep = !o.only_good || roi.ok();
+    if (keep) {
+      ++written;
+      good += roi.ok();
+      char name[32];
+      std::snprintf(name, sizeof name, "frame_%05d.png", written);
+      write_image(fs::path(o.out) / name, frame.image);
+      char sample[16];
+      std::snprintf(sample, sizeof sample, "%02d", written);
+      manifest += std::string(name) + "," + csv_field(o.subject) + "," + csv_field(o.hand) + "," +
+                  (frame.wavelength_nm ? std::to_string(frame.wavelength_nm) : "unknown") + "," + sample + "," +
+                  std::to_string(o.session) + ",full-hand," + std::to_string(quality) + "," +
+                  (roi.ok() ? "ok" : std::string(to_string(roi.failure()))) + "," + std::string(to_string(advice)) +
+                  "," + csv_field(advice == RoiFailure::None ? "" : std::string(guidance(advice))) + "," +
+                  std::to_string(frame.exposure_us) + "," + std::to_string(frame.gain) + "," +
+                  std::to_string(frame.counter) + "\n";
+    }
+    if (!preview.show(frame.image, roi, line)) break;
+  }
+  sensor->stop();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  internal::write_file_atomically(fs::path(o.out) / "MANIFEST.csv", manifest);
+  std::printf("captured %d frames (%d with an ROI) in %.2f s (%.1f frames/s) to %s\n", written, good, seconds,
+              attempts / std::max(seconds, 1e-9), o.out.c_str());
+  if (written < o.count) {
+    std::fprintf(stderr, "palmvein: error: only %d of %d frames had a usable palm\n", written, o.count);
+    return kExitError;
+  }
+  return kExitOk;
+}
+
+}  // namespace
 
 void add_capture_command(CLI::App& app, int& exit_code) {
-  (void)app;
-  (void)exit_code;
+  auto o = std::make_shared<CaptureOptions>();
+  CLI::App* cmd = app.add_subcommand("capture", "Capture frames from a sensor with live quality guidance");
+  cmd->add_option("--sensor", o->sensor, "Sensor URI (see 'palmvein devices'), e.g. virtual:?palm=42")->required();
+  cmd->add_option("--count", o->count, "Frames to write")->required()->check(CLI::Range(1, 1000000));
+  cmd->add_option("--out", o->out, "Output folder for frame_NNNNN.png and MANIFEST.csv")->required();
+  cmd->add_flag("--preview", o->preview, "Show the live frame with the hand outline and ROI (needs a display)");
+  cmd->add_flag("--only-good", o->only_good, "Keep only frames with an ROI (up to 20 x count attempts)");
+  cmd->add_flag("--auto-exposure", o->auto_exposure, "Run auto-exposure before capturing");
+  cmd->add_option("--timeout-ms", o->timeout_ms, "Timeout per frame")->check(CLI::Range(1, 600000));
+  cmd->add_option("--subject", o->subject, "Subject id written to the manifest");
+  cmd->add_option("--hand", o->hand, "L, R or unknown")->check(CLI::IsMember({"L", "R", "unknown"}));
+  cmd->add_option("--session", o->session, "Session number written to the manifest")->check(CLI::Range(1, 1000));
+  cmd->callback([o, &exit_code] { exit_code = run_capture(*o); });
 }
 
 }  // namespace palmvein::cli

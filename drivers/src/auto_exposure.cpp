@@ -14,6 +14,7 @@ constexpr int kSaturatedLevel = 250;
 constexpr double kMinPalmFraction = 0.03;  // a smaller bright region is not a palm
 constexpr int kMinOtsuThreshold = 6;       // below this the frame is essentially black
 constexpr double kDarkStep = 4;            // exposure factor when nothing can be measured
+constexpr double kMinSeparation = 4;       // hand vs background: class means apart by this x tighter std
 
 double percentile(const std::array<std::uint64_t, 256>& hist, std::uint64_t total, double q) {
   const double want = q * static_cast<double>(total);
@@ -64,9 +65,24 @@ ExposureMeasurement measure_exposure(const Image& frame) {
   std::array<std::uint64_t, 256> fg{};
   std::uint64_t fg_total = 0;
   for (int v = threshold + 1; v < 256; ++v) fg[v] = hist[v], fg_total += hist[v];
+  // A hand on a dark background is bimodal: the class means lie several standard deviations of the
+  // tighter class apart. Texture or noise of an empty sensor is not.
+  std::array<double, 2> count{}, mean{}, var{};
+  for (int v = 0; v < 256; ++v) {
+    const int c = v > threshold;
+    count[c] += static_cast<double>(hist[v]);
+    mean[c] += v * static_cast<double>(hist[v]);
+  }
+  for (int c = 0; c < 2; ++c) mean[c] /= std::max(1.0, count[c]);
+  for (int v = 0; v < 256; ++v) {
+    const int c = v > threshold;
+    var[c] += (v - mean[c]) * (v - mean[c]) * static_cast<double>(hist[v]);
+  }
+  const double spread = std::sqrt(std::min(var[0] / std::max(1.0, count[0]), var[1] / std::max(1.0, count[1]))) + 1;
   ExposureMeasurement m;
   m.palm_fraction = total ? static_cast<double>(fg_total) / static_cast<double>(total) : 0;
-  m.palm_found = threshold >= kMinOtsuThreshold && m.palm_fraction >= kMinPalmFraction;
+  m.palm_found = threshold >= kMinOtsuThreshold && m.palm_fraction >= kMinPalmFraction &&
+                 (mean[1] - mean[0]) / spread >= kMinSeparation;
   const auto& region = m.palm_found ? fg : hist;
   const std::uint64_t n = m.palm_found ? fg_total : total;
   if (!m.palm_found) m.palm_fraction = 0;
@@ -104,6 +120,7 @@ AutoExposureResult run_auto_exposure(Sensor& sensor, const AutoExposureOptions& 
     // Next total exposure (time x gain), a damped proportional step in log space.
     double factor = 0;
     if (!m.palm_found && m.p95 < kMinOtsuThreshold * 2) factor = kDarkStep;  // black frame: open up
+    else if (!m.palm_found) return result;  // a visible scene but no palm: nothing to expose for
     else factor = std::pow(options.target / std::max(1.0, m.median), options.damping);
     if (m.saturated > options.max_saturated) factor = std::min(factor, 0.7);
     factor = std::clamp(factor, 1 / kDarkStep, kDarkStep);
