@@ -66,12 +66,14 @@ inline cv::Mat render_hand(const HandPose& pose, int width = 640, int height = 4
   cv::GaussianBlur(hand, hand, cv::Size(), std::max(0.8, 0.02 * r));
   cv::Mat veins = cv::Mat::zeros(height, width, CV_32F);
   for (int c = 0; c < 10; ++c) {
-    cv::Point2d p = pt(u(rng) * 1.6 - 0.8, u(rng) * 1.6 - 0.8);
+    // Walk in hand coordinates so that the veins move with the hand.
+    cv::Point2d local(u(rng) * 1.6 - 0.8, u(rng) * 1.6 - 0.8);
     double dir = u(rng) * 2 * CV_PI;
     for (int s = 0; s < 25; ++s) {
-      const cv::Point2d q = p + 0.08 * r * cv::Point2d(std::cos(dir), std::sin(dir));
-      cv::line(veins, p, q, cv::Scalar(1), std::max(1, static_cast<int>(0.05 * r)), cv::LINE_AA);
-      p = q;
+      const cv::Point2d next = local + 0.08 * cv::Point2d(std::cos(dir), std::sin(dir));
+      cv::line(veins, pt(local.x, local.y), pt(next.x, next.y), cv::Scalar(1), std::max(1, static_cast<int>(0.05 * r)),
+               cv::LINE_AA);
+      local = next;
       dir += (u(rng) - 0.5) * 0.5;
     }
   }
