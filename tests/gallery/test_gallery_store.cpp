@@ -117,13 +117,19 @@ TEST_F(GalleryStore, EnrolListAndReadBackBothHands) {
   EXPECT_EQ(list[1].hand, Hand::Right);
   EXPECT_EQ(list[1].template_count, 2);
   EXPECT_EQ(list[2].display_name, "bob display");
+  // The second hand of a person inherits the display name when none is given.
+  auto right = request("dora", Hand::Left, 4, 1);
+  g.enroll(right);
+  right.hand = Hand::Right;
+  right.display_name.clear();
+  EXPECT_EQ(g.enroll(right).display_name, "dora display");
   EXPECT_EQ(list[2].algorithm, 7);
 
   const auto left = g.templates_of("alice", Hand::Left);
   ASSERT_EQ(left.size(), 3u);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(left[i].bytes, fake_template(100 + i));
   EXPECT_EQ(g.templates_of("alice").size(), 5u);
-  EXPECT_EQ(g.all_templates().size(), 8u);
+  EXPECT_EQ(g.all_templates().size(), 10u);
   EXPECT_TRUE(g.templates_of("carol").empty());
 }
 

@@ -364,9 +364,12 @@ IdentityInfo Gallery::enroll(const EnrollRequest& request) {
     up.bind(5, *entry);
     up.run();
   } else {
-    Statement ins(db, "INSERT INTO identities(id, name, hand, created, updated, algorithm) VALUES(?,?,?,?,?,?)");
-    ins.bind(1, request.id).bind(2, request.display_name).bind(3, hand).bind(4, now).bind(5, now);
-    ins.bind(6, std::int64_t{request.algorithm});
+    // A new hand of a known person keeps the person's display name unless a new one is given.
+    Statement ins(db, "INSERT INTO identities(id, name, hand, created, updated, algorithm) VALUES(?, "
+                      "COALESCE(NULLIF(?, ''), (SELECT name FROM identities WHERE id = ? AND name <> '' LIMIT 1), ''), "
+                      "?, ?, ?, ?)");
+    ins.bind(1, request.id).bind(2, request.display_name).bind(3, request.id).bind(4, hand).bind(5, now).bind(6, now);
+    ins.bind(7, std::int64_t{request.algorithm});
     ins.run();
     entry = sqlite3_last_insert_rowid(db.get());
   }
