@@ -91,6 +91,11 @@ class PALMVEIN_API IdentificationIndex {
   std::vector<Candidate> search(const Template& probe, std::size_t k) const;
   std::vector<Candidate> search(const Template& probe, std::size_t k, SearchStrategy strategy) const;
 
+  // Diagnostics and tuning: the pre-filter's `m` best entries, best first; Candidate::score is the
+  // coarse similarity (1 - lowest fractional Hamming distance of the downsampled orientation codes),
+  // not a matcher score.
+  std::vector<Candidate> prefilter(const Template& probe, std::size_t m) const;
+
   // The rank-1 candidate if its score reaches `threshold`, else nothing.
   std::optional<Candidate> identify(const Template& probe, double threshold) const;
   // The same with the threshold of the built-in calibration for a target false-match rate per

@@ -267,8 +267,8 @@ struct IdentificationIndex::Impl {
     return std::min(s, count);
   }
 
-  std::vector<Hit> coarse_to_fine(const PreparedSearchProbe& probe, std::size_t k, std::size_t requested) const {
-    const std::size_t m = shortlist_size(requested);
+  // The `m` best entries of the pre-filter, best first.
+  std::vector<CoarseHit> coarse_pass(const PreparedSearchProbe& probe, std::size_t m) const {
     const FamilyShape& cs = layout->coarse();
     // 1. Coarse pass over every entry, kCoarseChunk entries (whole blocks) at a time.
     static_assert(IdentTuning::kCoarseChunk % detail::ident::kLanes == 0);
@@ -295,13 +295,15 @@ struct IdentificationIndex::Impl {
         for (std::size_t i = 0; i < n; ++i) top.push(CoarseHit{diff[i], valid[i], begin + i});
       }
     });
+    CoarseTopK all(m, coarse_better);
+    for (auto& t : ctops)
+      for (const CoarseHit& h : t.items()) all.push(h);
+    return std::move(all).sorted();
+  }
+
+  std::vector<Hit> coarse_to_fine(const PreparedSearchProbe& probe, std::size_t k, std::size_t requested) const {
     std::vector<std::size_t> shortlist;
-    {
-      CoarseTopK all(m, coarse_better);
-      for (auto& t : ctops)
-        for (const CoarseHit& h : t.items()) all.push(h);
-      for (const CoarseHit& h : all.items()) shortlist.push_back(h.entry);
-    }
+    for (const CoarseHit& h : coarse_pass(probe, shortlist_size(requested))) shortlist.push_back(h.entry);
     // Memory order for the exact pass.
     std::sort(shortlist.begin(), shortlist.end());
     // 2. Exact scores of the shortlist.
@@ -423,6 +425,17 @@ std::vector<Candidate> IdentificationIndex::search(const Template& probe, std::s
   std::vector<Candidate> out;
   out.reserve(hits.size());
   for (const Hit& h : hits) out.push_back(Candidate{h.id, h.score});
+  return out;
+}
+
+std::vector<Candidate> IdentificationIndex::prefilter(const Template& probe, std::size_t m) const {
+  std::shared_lock lock(impl_->mutex);
+  if (impl_->count == 0 || m == 0) return {};
+  const PreparedSearchProbe prepared = impl_->layout->prepare(probe.data());
+  std::vector<Candidate> out;
+  const double planes = static_cast<double>(impl_->layout->coarse().planes);
+  for (const CoarseHit& h : impl_->coarse_pass(prepared, std::min(m, impl_->count)))
+    out.push_back(Candidate{impl_->ids[h.entry], h.valid ? 1.0 - h.diff / (h.valid * planes) : 0.0});
   return out;
 }
 
