@@ -76,6 +76,10 @@ std::string report_json(const EvalArgs& args, const Manifest& manifest, const Ev
   j["rank1_accuracy"] = r.rank1.accuracy();
   j["rank1_probes"] = r.rank1.probes;
   j["rank1_identified"] = r.rank1.identified;
+  nlohmann::json calibrated = nlohmann::json::object();
+  for (const auto& c : r.calibrated)
+    calibrated[fmr_key(c.target_fmr)] = {{"threshold", c.threshold}, {"fmr", c.fmr}, {"fnmr", c.fnmr}};
+  j["builtin_calibration"] = calibrated;
   j["extract_ms_median"] = r.extract_ms_median;
   j["match_us_median"] = r.match_us_median;
   j["template_bytes"] = r.template_bytes;

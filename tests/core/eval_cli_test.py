@@ -93,7 +93,8 @@ def data(palmvein, data_dir, evalscores, name):
         n = rep["images"]
         check(rows == n * (n - 1) // 2, "score rows %d for %d images" % (rows, n))
         for key in ("images", "fta", "genuine_pairs", "impostor_pairs", "eer", "fnmr_at_fmr", "fnmr_at_fmr_reliable",
-                    "extract_ms_median", "match_us_median", "template_bytes", "rank1_accuracy", "cross_session"):
+                    "extract_ms_median", "match_us_median", "template_bytes", "rank1_accuracy", "cross_session",
+                    "builtin_calibration"):
             check(key in rep, "report lacks %s" % key)
         p = subprocess.run([sys.executable, evalscores, s, "--manifest", manifest, "--json"], capture_output=True,
                            text=True)

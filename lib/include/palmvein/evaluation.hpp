@@ -208,6 +208,15 @@ struct ImageOutcome {
   std::size_t template_bytes = 0;          // serialized size, 0 when fta
 };
 
+// Accuracy at the threshold the builtin calibration gives for a target FMR: shows how well the
+// calibration (measured on the development sets) fits the data set at hand.
+struct CalibratedPoint {
+  double target_fmr = 0;  // asked of Calibration::builtin().threshold_for_fmr()
+  double threshold = 0;   // what it gave
+  double fmr = 0;         // measured on this set's impostor pairs (score >= threshold)
+  double fnmr = 0;        // measured on this set's genuine pairs (score < threshold)
+};
+
 struct EvaluationResult {
   std::vector<ImageOutcome> images;  // one per manifest entry
   std::size_t fta = 0;
@@ -215,6 +224,7 @@ struct EvaluationResult {
   VerificationMetrics overall;
   std::optional<VerificationMetrics> cross_session;  // when the manifest has sessions and such pairs
   Rank1 rank1;
+  std::vector<CalibratedPoint> calibrated;  // for 1e-2, 1e-3, 1e-4
   double extract_ms_median = 0;      // over images with a template
   double match_us_median = 0;        // one Matcher::score call; median over a sample of pairs
   std::size_t template_bytes = 0;    // median serialized size

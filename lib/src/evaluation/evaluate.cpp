@@ -11,6 +11,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
 #include "palmvein/extractor.hpp"
@@ -211,6 +212,18 @@ EvaluationResult evaluate(const Manifest& manifest, const TemplateExtractor& ext
   if (labelled.genuine.empty() || labelled.impostor.empty())
     throw InvalidArgument("the manifest has no genuine or no impostor pairs: it needs at least two images of one "
                           "palm and two palms");
+  for (const double target : {1e-2, 1e-3, 1e-4}) {
+    CalibratedPoint c;
+    c.target_fmr = target;
+    c.threshold = Calibration::builtin().threshold_for_fmr(target);
+    const auto accepted = std::count_if(labelled.impostor.begin(), labelled.impostor.end(),
+                                        [&](double v) { return v >= c.threshold; });
+    const auto rejected = std::count_if(labelled.genuine.begin(), labelled.genuine.end(),
+                                        [&](double v) { return v < c.threshold; });
+    c.fmr = static_cast<double>(accepted) / static_cast<double>(labelled.impostor.size());
+    c.fnmr = static_cast<double>(rejected) / static_cast<double>(labelled.genuine.size());
+    result.calibrated.push_back(c);
+  }
   result.overall = verification_metrics(std::move(labelled.genuine), std::move(labelled.impostor));
   if (manifest.has_sessions()) {
     LabelledScores cross = label_scores(manifest, result.scores, true);
