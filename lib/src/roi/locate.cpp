@@ -153,7 +153,7 @@ bool pick_triple(const std::vector<Valley>& v, cv::Point2d centre, double radius
     if (std::max(s1, s2) > p.spacing_ratio_max * std::min(s1, s2)) continue;
     if (std::abs(line_side(a, c, b)) > p.middle_off_line_max * len) continue;
     const double t = ((b - a).x * (c - a).x + (b - a).y * (c - a).y) / (len * len);
-    if (t < 0.15 || t > 0.85) continue;
+    if (t < p.middle_position_min || t > p.middle_position_max) continue;
     const double centre_side = line_side(a, c, centre);
     if (std::abs(centre_side) < p.centre_dist_min * len || std::abs(centre_side) > p.centre_dist_max * len) continue;
     // The fingers either side of the middle gap point away from the palm centre.
@@ -372,7 +372,7 @@ PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySi
     draw_stage({ta, tb, cv::Point2d(valleys[triple[1]].far)});
     // The square must lie inside the frame and on the hand.
     int inside = 0, samples = 0;
-    constexpr int kGrid = 16;
+    const int kGrid = std::max(2, p.roi_inside_grid);
     for (int j = 0; j < kGrid; ++j)
       for (int i = 0; i < kGrid; ++i) {
         const double u = ((i + 0.5) / kGrid - 0.5) * pl.side, v = ((j + 0.5) / kGrid - 0.5) * pl.side;

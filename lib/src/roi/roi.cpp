@@ -41,9 +41,11 @@ CaptureQuality assess(const internal::PalmLocation& loc, const RoiParams& p) {
   const cv::Point2d mid(0.5 * (loc.frame_size.width - 1), 0.5 * (loc.frame_size.height - 1));
   const cv::Point2d off = loc.palm_centre - mid;
   const double offset = std::sqrt(off.x * off.x + off.y * off.y) / min_side;
-  q.centring = static_cast<float>(ramp(offset, 0.5, p.centring_good));
+  q.centring = static_cast<float>(ramp(offset, p.centring_zero, p.centring_good));
   const double rel = loc.palm_radius / min_side;
-  q.size = static_cast<float>(rel < 0.15 ? ramp(rel, p.min_palm_radius, 0.15) : ramp(rel, 0.5, 0.42));
+  const bool small = rel < p.size_good_low;
+  q.size = static_cast<float>(small ? ramp(rel, p.min_palm_radius, p.size_good_low)
+                                    : ramp(rel, p.size_zero_high, p.size_good_high));
   // Advice: the weakest aspect when it is clearly short of good.
   struct Aspect {
     float score;
@@ -53,11 +55,11 @@ CaptureQuality assess(const internal::PalmLocation& loc, const RoiParams& p) {
       {q.exposure, loc.hand_mean < 0.5 * (p.good_mean_low + p.good_mean_high) ? RoiFailure::TooDark : RoiFailure::TooBright},
       {q.sharpness, RoiFailure::Blurred},
       {q.centring, RoiFailure::HandCutOff},
-      {q.size, rel < 0.15 ? RoiFailure::TooFar : RoiFailure::TooClose},
+      {q.size, small ? RoiFailure::TooFar : RoiFailure::TooClose},
   };
   const Aspect* worst = std::min_element(std::begin(aspects), std::end(aspects),
                                          [](const Aspect& a, const Aspect& b) { return a.score < b.score; });
-  q.advice = worst->score < 0.5f ? worst->advice : RoiFailure::None;
+  q.advice = worst->score < p.advice_below ? worst->advice : RoiFailure::None;
   return q;
 }
 
@@ -70,9 +72,9 @@ float overall_quality(const CaptureQuality& q) {
 
 // Warps the ROI square from the full-resolution frame. When one ROI pixel covers several frame
 // pixels the square is first sampled at an integer multiple and then area-averaged (anti-aliasing).
-cv::Mat warp_roi(const cv::Mat& gray, const internal::RoiPlacement& pl, int size) {
+cv::Mat warp_roi(const cv::Mat& gray, const internal::RoiPlacement& pl, int size, int max_factor) {
   const double step = pl.side / size;  // frame pixels per ROI pixel
-  const int factor = std::clamp(static_cast<int>(std::floor(step)), 1, 4);
+  const int factor = std::clamp(static_cast<int>(std::floor(step)), 1, std::max(1, max_factor));
   const int big = size * factor;
   const double s = pl.side / big;
   // dst (u, v) -> src: centre + ux * (u - (big-1)/2) * s + uy * (v - (big-1)/2) * s
@@ -149,7 +151,7 @@ RoiResult RoiExtractor::extract(const Image& frame, ImageKind kind, Transparency
     const cv::Scalar mean = cv::mean(gray);
     roi.assessment.exposure = static_cast<float>(exposure_score(mean[0], 0.0, p));
     roi.assessment.sharpness = roi.assessment.centring = roi.assessment.size = 1;
-    roi.assessment.advice = roi.assessment.exposure < 0.5f ? (mean[0] < 128 ? RoiFailure::TooDark : RoiFailure::TooBright)
+    roi.assessment.advice = roi.assessment.exposure < p.advice_below ? (mean[0] < 128 ? RoiFailure::TooDark : RoiFailure::TooBright)
                                                            : RoiFailure::None;
     roi.quality = overall_quality(roi.assessment);
     if (sink && sink->wants("04-roi")) sink->take("04-roi", roi.image);
@@ -161,7 +163,7 @@ RoiResult RoiExtractor::extract(const Image& frame, ImageKind kind, Transparency
 
   const internal::RoiPlacement& pl = loc.placement;
   PalmRoi roi;
-  roi.image = internal::image_from_mat(warp_roi(gray, pl, size));
+  roi.image = internal::image_from_mat(warp_roi(gray, pl, size, p.max_supersampling));
   const double h = 0.5 * pl.side;
   const cv::Point2d corner[4] = {pl.centre - pl.ux * h - pl.uy * h, pl.centre + pl.ux * h - pl.uy * h,
                                  pl.centre + pl.ux * h + pl.uy * h, pl.centre - pl.ux * h + pl.uy * h};

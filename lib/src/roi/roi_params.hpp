@@ -60,6 +60,8 @@ struct RoiParams {
   double spacing_max = 1.30;
   double spacing_ratio_max = 2.2;  // the two spacings of a triple may differ at most by this factor
   double spacing_irregularity_weight = 2.0;  // triple score: penalty per |ln(spacing1 / spacing2)|
+  double middle_position_min = 0.15; // the middle valley projects between these fractions of the
+  double middle_position_max = 0.85; //   way from the first to the third valley
   double middle_off_line_max = 0.35; // middle valley's distance from the outer valleys' line, x their distance
   double centre_dist_min = 0.30;   // palm centre's distance from the valley line, x valley distance d
   double centre_dist_max = 2.50;
@@ -73,14 +75,21 @@ struct RoiParams {
   double roi_offset = 0.72;        // ROI centre this x d from the valley line, into the palm
   double roi_side = 0.95;          // ROI side, x d
   double roi_min_inside = 0.95;    // fraction of the ROI square that must lie on the hand mask
+  int roi_inside_grid = 16;        // ... tested on this many x this many sample points
+  int max_supersampling = 4;       // warp at up to this multiple of roi_size, then area-average
 
   // --- ROI placement (close-up fallback), relative to R ---
   double fallback_side = 1.30;     // ROI side x R (a square of side sqrt(2) R fits the circle)
   double axis_min_elongation = 1.50; // principal axis used only if sqrt(l1/l2) of the mask >= this
   double axis_max_residual = 30;   // degrees: larger residual rotations are not trusted (set to 0)
 
-  // --- Quality ---
-  double centring_good = 0.15;     // palm centre within this fraction of the frame from its centre: 1
+  // --- Quality (sub-scores ramp linearly between the "1" and the "0" values) ---
+  double centring_good = 0.15;     // palm centre offset from the frame centre, x short side: score 1
+  double centring_zero = 0.50;     //   ... score 0
+  double size_good_low = 0.15;     // R x short side from here ...
+  double size_good_high = 0.42;    // ... to here: size score 1 (0 at min_palm_radius and size_zero_high)
+  double size_zero_high = 0.50;
+  double advice_below = 0.5;       // advice names the weakest aspect when its score is below this
 };
 
 inline const RoiParams& roi_params() {
