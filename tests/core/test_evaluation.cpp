@@ -13,9 +13,14 @@
 #include <sstream>
 #include <string>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
+#include "palmvein/extractor.hpp"
 #include "palmvein/image.hpp"
+#include "palmvein/matcher.hpp"
+#include "synthetic_palm.hpp"
 
 using namespace palmvein;
 namespace fs = std::filesystem;
@@ -329,4 +334,108 @@ TEST(Det, PlotIsADecodablePngOfTheRequestedSize) {
   EXPECT_THROW(draw_det_plot({}), InvalidArgument);
   options.width = 10;
   EXPECT_THROW(draw_det_plot(series, options), InvalidArgument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole protocol on synthetic palms (tests/core/synthetic_palm.hpp), written to a temp folder.
+
+namespace {
+
+// 5 palms x 3 shifted captures, plus a black frame (likely a failure to acquire).
+fs::path write_synthetic_set(const std::string& name, bool with_black) {
+  const fs::path dir = temp_dir(name);
+  std::string manifest = "path,subject,hand,session,kind\n";
+  for (std::uint32_t palm = 1; palm <= 5; ++palm)
+    for (int k = 0; k < 3; ++k) {
+      const cv::Mat img = palmvein::testing::render_palm(palm, 1.5 * k, -1.0 * k, 2.0 * k, 100 * palm + k);
+      char file_name[32];  // (snprintf: GCC 12 warns falsely on chained std::string +)
+      std::snprintf(file_name, sizeof file_name, "p%u_%d.png", palm, k);
+      const std::string file = file_name;
+      cv::imwrite((dir / file).string(), img);
+      manifest += file + "," + std::to_string(palm) + ",L," + (k < 2 ? "1" : "2") + ",roi\n";
+    }
+  if (with_black) {
+    cv::imwrite((dir / "black.png").string(), cv::Mat::zeros(128, 128, CV_8U));
+    manifest += "black.png,1,L,2,roi\n";
+  }
+  write_text(dir / "MANIFEST.csv", manifest);
+  return dir;
+}
+
+}  // namespace
+
+TEST(Evaluate, SyntheticPalmsEndToEnd) {
+  const fs::path dir = write_synthetic_set("e2e", true);
+  const Manifest m = Manifest::load(dir / "MANIFEST.csv");
+  EvaluationOptions options;
+  options.threads = 2;
+  std::size_t progress_calls = 0;
+  options.progress = [&](std::string_view stage, std::size_t done, std::size_t total) {
+    ++progress_calls;
+    EXPECT_TRUE(stage == "extract" || stage == "match");
+    EXPECT_LE(done, total);
+  };
+  const TemplateExtractor extractor;
+  const EvaluationResult r = evaluate(m, extractor, options);
+  EXPECT_GE(progress_calls, 2u);
+  ASSERT_EQ(r.images.size(), 16u);
+  EXPECT_EQ(r.scores.pairs(), 120u);
+  EXPECT_EQ(r.overall.genuine_pairs, 5u * 3 + 3);  // 3 per palm, plus black.png with palm 1's three
+  EXPECT_EQ(r.overall.genuine_pairs + r.overall.impostor_pairs, 120u);
+  ASSERT_TRUE(r.cross_session.has_value());
+  EXPECT_EQ(r.cross_session->genuine_pairs, 5u * 2 + 2);  // session-2 image against two session-1 images
+  // Synthetic palms are easy: every real palm image is identified.
+  std::size_t fta = 0;
+  for (std::size_t i = 0; i < r.images.size(); ++i) {
+    if (!r.images[i].fta) continue;
+    ++fta;
+    EXPECT_NE(r.images[i].failure, RoiFailure::None);
+    for (std::size_t j = 0; j < r.images.size(); ++j) {
+      if (j != i) {
+        EXPECT_EQ(r.scores.score(i, j), kLowestScore) << "an FTA keeps the lowest score";
+      }
+    }
+  }
+  EXPECT_EQ(r.fta, fta);
+  EXPECT_EQ(r.rank1.probes, 16u);
+  EXPECT_GE(r.rank1.identified, 15u - r.fta);
+  EXPECT_GT(r.template_bytes, 0u);
+  EXPECT_GT(r.extract_ms_median, 0.0);
+  EXPECT_GT(r.match_us_median, 0.0);
+  ASSERT_EQ(r.calibrated.size(), 3u);
+
+  // Deterministic: one thread gives the very same scores.
+  options.threads = 1;
+  options.progress = nullptr;
+  const EvaluationResult r1 = evaluate(m, extractor, options);
+  for (std::size_t i = 0; i < 16; ++i)
+    for (std::size_t j = i + 1; j < 16; ++j) ASSERT_EQ(r1.scores.quantized(i, j), r.scores.quantized(i, j));
+  EXPECT_EQ(r1.overall.eer, r.overall.eer);
+  fs::remove_all(dir);
+}
+
+TEST(Evaluate, UnreadableImagesAreErrorsNamingThePath) {
+  const fs::path dir = write_synthetic_set("errors", false);
+  write_text(dir / "corrupt.png", "\x89PNG definitely not");
+  write_text(dir / "M1.csv", "path,subject,hand,kind\np1_0.png,1,L,roi\ncorrupt.png,1,L,roi\np2_0.png,2,L,roi\n");
+  write_text(dir / "M2.csv", "path,subject,hand,kind\np1_0.png,1,L,roi\nabsent.png,1,L,roi\np2_0.png,2,L,roi\n");
+  write_text(dir / "M3.csv", "path,subject,hand,kind\np1_0.png,1,L,roi\np2_0.png,2,L,roi\n");
+  write_text(dir / "M4.csv", "path,subject,hand,kind\np1_0.png,1,L,roi\n");
+  const TemplateExtractor extractor;
+  auto error_of = [&](const char* manifest) -> std::string {
+    try {
+      evaluate(Manifest::load(dir / manifest), extractor);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  EXPECT_NE(error_of("M1.csv").find("corrupt.png"), std::string::npos);
+  EXPECT_NE(error_of("M2.csv").find("absent.png"), std::string::npos);
+  EXPECT_NE(error_of("M3.csv").find("no genuine"), std::string::npos);
+  EXPECT_NE(error_of("M4.csv").find("two images"), std::string::npos);
+  EvaluationOptions bad;
+  bad.threads = -1;
+  EXPECT_THROW(bad.check(), InvalidArgument);
+  fs::remove_all(dir);
 }
