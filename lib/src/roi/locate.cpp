@@ -5,7 +5,8 @@
 //  * FingerValleys: three consecutive gaps between fingers, each fully inside the frame, in the
 //    geometric arrangement of a hand (evenly spaced, nearly collinear, palm centre on one side).
 //    The ROI is placed relative to the common tangent of the two outer gaps (Zhang et al. 2003),
-//    its side proportional to the tangent points' distance (Michael et al. 2008).
+//    its side proportional to sqrt(tangent points' distance x palm radius) (valley-distance scale
+//    as in Michael et al. 2008, steadied by the palm's inscribed radius).
 //  * PalmCircle (fallback for close-ups where the fingers leave the frame): the largest circle
 //    inscribed in the hand mask gives centre and scale; the mask's principal axis gives the residual
 //    rotation from the sensor's axis. Used only when the palm is large in the frame and not cut by
@@ -338,6 +339,17 @@ PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySi
     if (width_w > p.blur_max_edge_width * radius_w) return out.failure = RoiFailure::Blurred, out;
   }
 
+  // The palm must not be cut by the frame border: its size (and with it the ROI's scale) would be
+  // wrong. Continuing the mask beyond the border must not make the palm circle much larger.
+  // Padding just beyond what the test needs: R / cutoff_radius_ratio.
+  {
+    cv::Point2d centre_free;
+    double radius_free = 0;
+    inscribed_circle(mask, static_cast<int>(std::ceil(radius_w * (1.0 / p.cutoff_radius_ratio - 1.0))) + 2, 0,
+                     centre_free, radius_free);
+    if (radius_w < p.cutoff_radius_ratio * radius_free) return out.failure = RoiFailure::HandCutOff, out;
+  }
+
   // Finger valleys.
   const std::vector<Valley> valleys = find_valleys(contour, radius_w, work.size(), p);
   std::array<int, 3> triple{};
@@ -360,13 +372,17 @@ PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySi
     const cv::Point2d fa = to_frame(ta), fb = to_frame(tb), fc = to_frame(centre_d);
     const cv::Point2d mid = 0.5 * (fa + fb);
     const double d = norm2(fb - fa);
+    // Scale: geometric mean of two independent palm lengths, the tangent points' distance d (moves
+    // with finger spread) and the palm radius R (moves with the thumb and the wrist's outline).
+    // Their errors are largely independent, so the mean varies less than either.
+    const double length = std::sqrt(d * out.palm_radius);
     cv::Point2d normal(-(fb - fa).y / d, (fb - fa).x / d);
     if (normal.x * (fc - mid).x + normal.y * (fc - mid).y < 0) normal = -normal;
     RoiPlacement& pl = out.placement;
     pl.uy = normal;
     pl.ux = cv::Point2d(normal.y, -normal.x);
-    pl.side = p.roi_side * d;
-    pl.centre = mid + normal * (p.roi_offset * d);
+    pl.side = p.roi_side * length;
+    pl.centre = mid + normal * (p.roi_offset * length);
     out.method = RoiMethod::FingerValleys;
     out.key_points = {cv::Point2f(fa), cv::Point2f(fb), cv::Point2f(to_frame(cv::Point2d(valleys[triple[1]].far)))};
     draw_stage({ta, tb, cv::Point2d(valleys[triple[1]].far)});
@@ -390,14 +406,8 @@ PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySi
     return out;
   }
 
-  // Close-up fallback: the palm circle, only when the palm is large and not cut by the border.
+  // Close-up fallback: the palm circle, only when the palm is large (and not cut, tested above).
   draw_stage({centre_d});
-  cv::Point2d centre_free;
-  double radius_free = 0;
-  // Padding just beyond what the cut-off test needs: R / cutoff_radius_ratio.
-  inscribed_circle(mask, static_cast<int>(std::ceil(radius_w * (1.0 / p.cutoff_radius_ratio - 1.0))) + 2, 0, centre_free,
-                   radius_free);
-  if (radius_w < p.cutoff_radius_ratio * radius_free) return out.failure = RoiFailure::HandCutOff, out;
   if (radius_w < p.closeup_min_radius * min_side_w) return out.failure = RoiFailure::NoKeyPoints, out;
 
   double angle = 0;
