@@ -146,13 +146,15 @@ double dice_similarity(const ShiftedCode& probe, const BitCode& candidate, std::
 namespace palmvein::inline v1::detail {
 
 PreparedProbe prepare_probe(const TemplateData& probe, const FeatureConfig& cfg) {
-  (void)cfg;
+  if (cfg.max_shift < 0 || cfg.max_shift > 8) throw InvalidArgument("matcher: max_shift must be 0..8");
   PreparedProbe p;
   p.algorithm = probe.algorithm;
   p.params = probe.params;
-  p.orientation = build_shifted(probe.orientation, probe.params.max_shift);
+  // The search radius is the matcher's (cfg), not the template's recorded one, so that templates
+  // extracted under an earlier radius still compare with today's, symmetrically.
+  p.orientation = build_shifted(probe.orientation, cfg.max_shift);
   // The line grid may differ from the orientation grid: scale the radius to the same ROI distance.
-  const int line_radius = (probe.params.max_shift * probe.lines.width + probe.orientation.width / 2) /
+  const int line_radius = (cfg.max_shift * probe.lines.width + probe.orientation.width / 2) /
                           std::max<int>(1, probe.orientation.width);
   p.lines = build_shifted(probe.lines, line_radius);
   return p;
@@ -256,7 +258,9 @@ bool fast_kernel_applies(const PreparedProbe& p) {
 
 double score_prepared(const PreparedProbe& probe, const TemplateData& candidate, const FeatureConfig& cfg,
                       bool allow_fast) {
-  if (candidate.algorithm != probe.algorithm || !(candidate.params == probe.params))
+  // The recorded shift radius is informational (see prepare_probe); everything else must agree.
+  if (candidate.algorithm != probe.algorithm || candidate.params.roi_size != probe.params.roi_size ||
+      candidate.params.orientations != probe.params.orientations)
     throw InvalidArgument("templates come from different algorithms or parameters (ids " +
                           std::to_string(probe.algorithm) + " and " + std::to_string(candidate.algorithm) + ")");
   check_compatible(probe.orientation, candidate.orientation);

@@ -40,7 +40,10 @@ struct FeatureConfig {
   double local_norm_sigma = 8;    // local mean/std normalisation scale before WLD (work pixels)
 
   // --- Matcher ------------------------------------------------------------------------------
-  int max_shift = 4;                  // translation search radius, grid cells (+-)
+  // Translation search radius, grid cells (+-); 5 cells = 20 ROI pixels. The coarse stage visits
+  // even shifts (+-4 here), the refinement reaches +-5 at no extra cost. Residual ROI translation
+  // on other sensors (PUT frames through the ROI stage) needs it; PolyU/CASIA are unaffected.
+  int max_shift = 5;
   double orientation_weight = 0.75;   // score = w * orientation similarity + (1-w) * line similarity
   // Overlap below this fraction of the grid gives the lowest score (too little evidence).
   double min_overlap_fraction = 0.25;
