@@ -363,3 +363,24 @@ TEST(RoiFigures, WriteDocPictures) {
   cv::hconcat(stages, row);
   write_image(dir + "/roi-stages.png", to_image(row));
 }
+
+TEST(Roi, OddFrameSizesGiveAResultNotACrash) {
+  const RoiExtractor extractor;
+  cv::RNG rng(9);
+  for (const cv::Size size : {cv::Size(1, 1), cv::Size(5, 3), cv::Size(2000, 10), cv::Size(10, 1500), cv::Size(33, 33)}) {
+    cv::Mat m(size, CV_8U);
+    rng.fill(m, cv::RNG::UNIFORM, 0, 256);
+    const RoiResult r = extractor.extract(to_image(m));
+    EXPECT_FALSE(r.ok()) << size;
+    EXPECT_TRUE(extractor.extract(to_image(m), ImageKind::Roi).ok()) << size;
+  }
+  // A 16-bit (10 significant bits) frame of a hand works like its 8-bit version.
+  HandPose pose;
+  pose.radius = 70;
+  const cv::Mat eight = render_hand(pose);
+  cv::Mat ten;
+  eight.convertTo(ten, CV_16U, 1023.0 / 255.0);
+  const RoiResult r = extractor.extract(internal::image_from_mat(ten, 10));
+  ASSERT_TRUE(r.ok()) << to_string(r.failure());
+  EXPECT_NEAR(r.roi().rotation_degrees, 0, 3);
+}

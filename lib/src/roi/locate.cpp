@@ -152,6 +152,7 @@ bool pick_triple(const std::vector<Valley>& v, cv::Point2d centre, double radius
     if (s1 < p.spacing_min * radius || s1 > p.spacing_max * radius) continue;
     if (s2 < p.spacing_min * radius || s2 > p.spacing_max * radius) continue;
     if (std::max(s1, s2) > p.spacing_ratio_max * std::min(s1, s2)) continue;
+    if (len < 1e-6) continue;
     if (std::abs(line_side(a, c, b)) > p.middle_off_line_max * len) continue;
     const double t = ((b - a).x * (c - a).x + (b - a).y * (c - a).y) / (len * len);
     if (t < p.middle_position_min || t > p.middle_position_max) continue;
