@@ -31,12 +31,12 @@ struct SyntheticPalmId {
 struct SyntheticVariation {
   double translate = 0.025;   // palm centre shift, fraction of the frame width
   double scale = 0.05;        // log of the apparent size (distance) change
-  double rotate_deg = 7;      // in-plane rotation
-  double tilt_deg = 5;        // out-of-plane tilt (perspective)
-  double spread = 0.15;       // log of the finger spread angle change
-  double exposure = 0.10;     // log of the brightness change (skin, ambient light)
-  double blur_max = 1.3;      // defocus/motion blur sigma drawn from [0, blur_max] px (at 640x480)
-  double noise = 1.0;         // sensor noise multiplier (1 = shot + read noise of a typical CMOS)
+  double rotate_deg = 8;      // in-plane rotation
+  double tilt_deg = 7;        // out-of-plane tilt (perspective)
+  double spread = 0.18;       // log of the finger spread angle change
+  double exposure = 0.12;     // log of the brightness change (skin, ambient light)
+  double blur_max = 1.8;      // defocus/motion blur sigma drawn from [0, blur_max] px (at 640x480)
+  double noise = 1.3;         // sensor noise multiplier (1 = shot + read noise of a typical CMOS)
   // Throws InvalidArgument when a field is negative or absurdly large.
   void check() const;
 };

@@ -64,7 +64,7 @@ constexpr double kVeinStrengthMin = 0.17, kVeinStrengthMax = 0.26;  // relative 
 constexpr double kCreaseStrength = 0.07, kMinorCreases = 9;
 constexpr std::array<double, 3> kTextureCells = {5, 18, 70};         // cells across the raster
 constexpr std::array<double, 3> kTextureAmplitude = {0.05, 0.03, 0.018};
-constexpr double kAlbedo = 0.56, kAlbedoJitter = 0.12;
+constexpr double kAlbedo = 0.5, kAlbedoJitter = 0.12;
 constexpr double kShadeSigma = 0.07;     // edge falloff blur / palm width
 constexpr double kShadeFloor = 0.22, kShadeGamma = 0.7;
 // Sensor.

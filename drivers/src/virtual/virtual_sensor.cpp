@@ -49,7 +49,7 @@ class VirtualSensor final : public Sensor {
     SyntheticVariation& v = settings_.variation;
     v.translate *= vary, v.scale *= vary, v.rotate_deg *= vary, v.tilt_deg *= vary, v.spread *= vary;
     v.exposure *= vary;
-    v.noise = uri.get_double("noise", 1, 0, 20);
+    v.noise = uri.get_double("noise", v.noise, 0, 20);
     v.blur_max = uri.get_double("blur", v.blur_max * std::min(vary, 1.0), 0, 10);
     settings_.hand_present = !uri.get_bool("empty", false);
     const std::string fault = uri.get("fault").value_or("none");
