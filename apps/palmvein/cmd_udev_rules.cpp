@@ -1,11 +1,41 @@
-// TODO(owner): implement 'palmvein udev-rules'. Placeholder so the tool builds while the command is written.
+// palmvein udev-rules: prints (or writes) udev rules that let a non-root user open every USB sensor
+// palmvein knows (the one table in drivers/src/usb_ids.cpp), so no one runs the tool as root.
+#include <cstdio>
+#include <memory>
+#include <string>
+
 #include "commands.hpp"
+#include "internal/atomic_file.hpp"
+#include "palmvein/error.hpp"
+#include "usb_ids.hpp"
 
 namespace palmvein::cli {
 
 void add_udev_rules_command(CLI::App& app, int& exit_code) {
-  (void)app;
-  (void)exit_code;
+  auto output = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "udev-rules",
+      "Print udev rules giving the logged-in user (uaccess) and group plugdev access to the known USB sensors.\n"
+      "Install: palmvein udev-rules -o /etc/udev/rules.d/70-palmvein.rules (as root), then\n"
+      "         udevadm control --reload-rules && udevadm trigger");
+  cmd->add_option("-o,--output", *output, "Write the rules to this file (atomically) instead of standard output");
+  cmd->callback([output, &exit_code] {
+    const std::string rules = drivers::udev_rules();
+    if (output->empty()) {
+      std::fputs(rules.c_str(), stdout);
+      exit_code = kExitOk;
+      return;
+    }
+    try {
+      internal::write_file_atomically(*output, rules);
+      std::fprintf(stderr, "palmvein: wrote udev rules for %zu USB ids to %s\n", drivers::known_usb_ids().size(),
+                   output->c_str());
+      exit_code = kExitOk;
+    } catch (const Error& e) {
+      std::fprintf(stderr, "palmvein: cannot write udev rules: %s\n", e.what());
+      exit_code = kExitError;
+    }
+  });
 }
 
 }  // namespace palmvein::cli

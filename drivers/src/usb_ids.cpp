@@ -8,7 +8,7 @@ namespace {
 
 // Keep sorted by vendor, then product. Each line: vid, pid, driver, name, pid.codes test id?
 constexpr std::array kKnownIds{
-    KnownUsbId{0x0c45, 0x6366, UsbDriver::Uvc, "Sonix UVC NIR camera (SN9C)", false},
+    KnownUsbId{0x0c45, 0x6366, UsbDriver::Uvc, "Sonix (Microdia) UVC camera 0c45:6366", false},
     KnownUsbId{kPidCodesVendorId, kMyIdPalmTestProductId, UsbDriver::MyIdUsb, "MyID Palm (pid.codes test id)", true},
     KnownUsbId{kPidCodesVendorId, kUvcNirTestProductId, UsbDriver::Uvc, "UVC NIR camera (pid.codes test id)", true},
 };

@@ -5,6 +5,7 @@
 
 #include "myid_usb/frame_parser.hpp"
 #include "myid_usb/protocol.hpp"
+#include "myid_usb/libusb_raii.hpp"
 #include "usb_ids.hpp"
 
 namespace palmvein::drivers::myid {
@@ -104,6 +105,24 @@ TEST(MyIdParser, DropsCorruptShortAndForeignDataAndResynchronises) {
   EXPECT_FALSE(parser.pop());
   EXPECT_EQ(parser.corrupt_frames(), 2u);  // the corrupt one and the short one
   EXPECT_GT(parser.resync_bytes(), 0u);
+}
+
+TEST(UsbErrors, LibusbResultsMapToTheDocumentedFaults) {
+  using usb::fault_from_error;
+  EXPECT_EQ(fault_from_error(LIBUSB_ERROR_BUSY), DeviceFault::Busy);
+  EXPECT_EQ(fault_from_error(LIBUSB_ERROR_ACCESS), DeviceFault::Permission);
+  EXPECT_EQ(fault_from_error(LIBUSB_ERROR_PIPE), DeviceFault::Protocol);
+  EXPECT_EQ(fault_from_error(LIBUSB_ERROR_TIMEOUT), DeviceFault::Timeout);
+  EXPECT_EQ(fault_from_error(LIBUSB_ERROR_NO_DEVICE), DeviceFault::Removed);
+  EXPECT_EQ(fault_from_error(LIBUSB_ERROR_IO), DeviceFault::Io);
+  EXPECT_EQ(usb::fault_from_status(LIBUSB_TRANSFER_STALL), DeviceFault::Protocol);
+  EXPECT_EQ(usb::fault_from_status(LIBUSB_TRANSFER_NO_DEVICE), DeviceFault::Removed);
+  try {
+    usb::throw_error(LIBUSB_ERROR_ACCESS, "open 1209:000a");
+  } catch (const DeviceError& e) {
+    EXPECT_EQ(e.fault(), DeviceFault::Permission);
+    EXPECT_NE(std::string(e.what()).find("udev-rules"), std::string::npos);
+  }
 }
 
 TEST(UsbIds, TableHasTheTestIdsAndRulesCoverEveryEntry) {

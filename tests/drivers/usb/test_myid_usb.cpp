@@ -8,6 +8,8 @@
 #include <chrono>
 #include <thread>
 
+#include <unistd.h>
+
 #include "myid_firmware.hpp"
 #include "myid_usb/myid_sensor.hpp"
 
@@ -283,6 +285,20 @@ TEST_F(MyIdUsbTest, HotplugWatchReportsArrivalAndRemoval) {
   EXPECT_EQ(events[0], std::make_pair(HotplugEvent::Arrived, std::string("usb:1209:000a:SN0001")));
   EXPECT_EQ(events[1], std::make_pair(HotplugEvent::Left, std::string("usb:1209:000a:SN0001")));
   EXPECT_EQ(events[2], std::make_pair(HotplugEvent::Arrived, std::string("usb:1209:000a:SN0002")));
+}
+
+TEST_F(MyIdUsbTest, NoAccessToTheNodeIsAPermissionErrorThatNamesTheFix) {
+  if (geteuid() == 0) GTEST_SKIP() << "root ignores file modes";
+  bed.deny_access(device);
+  try {
+    open();
+    ADD_FAILURE() << "open succeeded without access";
+  } catch (const DeviceError& e) {
+    EXPECT_EQ(e.fault(), DeviceFault::Permission);
+    EXPECT_NE(std::string(e.what()).find("udev-rules"), std::string::npos) << e.what();
+  }
+  bed.deny_access(device, false);
+  EXPECT_NO_THROW(open());
 }
 
 TEST_F(MyIdUsbTest, WrongIdOrSerialIsNotFoundAndBadUriIsInvalid) {

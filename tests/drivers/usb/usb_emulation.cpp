@@ -1,5 +1,6 @@
 #include "usb_emulation.hpp"
 
+#include <sys/stat.h>
 #include <umockdev.h>
 
 #include <algorithm>
@@ -313,6 +314,13 @@ void UsbTestbed::unplug(int index) {
   device.unplug();
   umockdev_testbed_uevent(testbed_, device.syspath.c_str(), "remove");
   umockdev_testbed_remove_device(testbed_, device.syspath.c_str());
+}
+
+void UsbTestbed::deny_access(int index, bool deny) {
+  gchar* root = umockdev_testbed_get_root_dir(testbed_);
+  const std::string path = std::string(root) + devices_.at(static_cast<std::size_t>(index))->devnode;
+  g_free(root);
+  if (chmod(path.c_str(), deny ? 0 : 0666) != 0) throw std::runtime_error("chmod " + path + ": " + std::strerror(errno));
 }
 
 std::vector<std::uint8_t> device_descriptor(std::uint16_t vid, std::uint16_t pid, std::uint8_t cls, std::uint8_t sub,

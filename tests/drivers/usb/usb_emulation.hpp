@@ -84,6 +84,8 @@ class UsbTestbed {
   int plug(const DeviceSpec& spec, std::shared_ptr<FirmwareModel> model);
   // Unplugs: pending URBs fail with ESHUTDOWN, then ENODEV; sends the "remove" uevent.
   void unplug(int index);
+  // Makes the device node unreadable (chmod 000), like a node without a udev rule for this user.
+  void deny_access(int index, bool deny = true);
 
  private:
   UMockdevTestbed* testbed_ = nullptr;
