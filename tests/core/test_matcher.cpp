@@ -85,6 +85,16 @@ TEST(Matcher, ToleratesTranslationWithinTheSearchRange) {
   EXPECT_GT(near, other + 0.1);
 }
 
+TEST(Matcher, RecordedShiftRadiusDoesNotBreakCompatibility) {
+  // Templates extracted when the matcher searched another radius still compare, symmetrically.
+  const Template a = make_template(3), b = make_template(3, 4, 4, 0, 7);
+  TemplateData d = b.data();
+  d.params.max_shift = 2;
+  const Template b2(std::make_shared<const TemplateData>(d));
+  EXPECT_EQ(palmvein::match(a, b2), palmvein::match(a, b));
+  EXPECT_EQ(palmvein::match(b2, a), palmvein::match(a, b2));
+}
+
 TEST(Matcher, IncompatibleTemplatesThrow) {
   const Template a = make_template(1);
   TemplateData d = a.data();
