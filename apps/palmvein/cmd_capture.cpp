@@ -3,6 +3,12 @@
 // --preview shows the live frame with the hand outline and ROI (OpenCV highgui; only this tool links
 // it, never palmvein_core) when a display exists.
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +50,44 @@ std::string csv_field(const std::string& s) {
   for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
   return quoted + "\"";
 }
+
+// A small blocking queue between the grab thread, the assessing (main) thread and the PNG writer.
+template <typename T>
+class BoundedQueue {
+ public:
+  explicit BoundedQueue(std::size_t capacity) : capacity_(capacity) {}
+  // Blocks while full; returns false (dropping the item) once closed.
+  bool push(T item) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+    if (closed_) return false;
+    items_.push_back(std::move(item));
+    cv_.notify_all();
+    return true;
+  }
+  // Waits up to `timeout`; nullopt on timeout or when closed and drained.
+  std::optional<T> pop(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (!cv_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); })) return std::nullopt;
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    cv_.notify_all();
+    return item;
+  }
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<T> items_;
+  bool closed_ = false;
+};
 
 class Preview {
  public:
@@ -111,43 +155,95 @@ int run_capture(const CaptureOptions& o) {
       "path,subject,hand,band,sample,session,kind,quality,roi,advice,guidance,exposure_us,gain,counter\n";
   int written = 0, good = 0, attempts = 0;
   const int max_attempts = o.only_good ? o.count * 20 : o.count;
+  // Three stages run in parallel: a FrameStream grabs (renders, for the virtual sensor), this thread
+  // assesses quality and prints guidance, a writer thread encodes the PNGs.
+  BoundedQueue<Frame> frames(3);
+  std::mutex error_mutex;
+  std::optional<DeviceError> stream_error;
+  BoundedQueue<std::pair<fs::path, Image>> writes(8);
+  std::string write_error;
+  std::thread writer([&] {
+    while (auto job = writes.pop(std::chrono::hours(24))) {
+      try {
+        write_image(job->first, job->second);
+      } catch (const std::exception& e) {
+        std::lock_guard lock(error_mutex);
+        if (write_error.empty()) write_error = e.what();
+      }
+    }
+  });
   const auto t0 = std::chrono::steady_clock::now();
-  while (written < o.count && attempts < max_attempts) {
-    ++attempts;
-    Frame frame = sensor->grab(timeout);
-    const RoiResult roi = extractor.extract(frame.image, ImageKind::FullHand);
-    const RoiFailure advice = roi.ok() ? roi.roi().assessment.advice : roi.failure();
-    const float quality = roi.ok() ? roi.roi().quality : 0.0f;
-    std::string line = "frame " + std::to_string(attempts) + ": ";
-    if (roi.ok() && advice == RoiFailure::None) {
-      line += "ok, quality " + std::to_string(quality).substr(0, 4);
-    } else {
-      line += std::string(roi.ok() ? "usable, " : "no ROI, ") + std::string(to_string(advice)) + ": " +
-              std::string(guidance(advice));
-      if (roi.ok()) line += " (quality " + std::to_string(quality).substr(0, 4) + ")";
+  {
+    FrameStream stream(
+        *sensor, [&](Frame&& f) { frames.push(std::move(f)); },
+        [&](const DeviceError& e) {
+          std::lock_guard lock(error_mutex);
+          stream_error.emplace(e);
+          frames.close();
+        },
+        timeout);
+    auto finish = [&] {
+      frames.close();
+      stream.stop();
+      writes.close();
+      writer.join();
+    };
+    try {
+      while (written < o.count && attempts < max_attempts) {
+        std::optional<Frame> next = frames.pop(timeout);
+        if (!next) {
+          std::lock_guard lock(error_mutex);
+          if (stream_error) throw *stream_error;
+          throw DeviceError(DeviceFault::Timeout, "no frame from " + info.uri + " within " + std::to_string(o.timeout_ms) + " ms");
+        }
+        Frame& frame = *next;
+        ++attempts;
+        const RoiResult roi = extractor.extract(frame.image, ImageKind::FullHand);
+        const RoiFailure advice = roi.ok() ? roi.roi().assessment.advice : roi.failure();
+        const float quality = roi.ok() ? roi.roi().quality : 0.0f;
+        std::string line = "frame " + std::to_string(attempts) + ": ";
+        if (roi.ok() && advice == RoiFailure::None) {
+          line += "ok, quality " + std::to_string(quality).substr(0, 4);
+        } else {
+          line += std::string(roi.ok() ? "usable, " : "no ROI, ") + std::string(to_string(advice)) + ": " +
+                  std::string(guidance(advice));
+          if (roi.ok()) line += " (quality " + std::to_string(quality).substr(0, 4) + ")";
+        }
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+        if (!o.only_good || roi.ok()) {
+          ++written;
+          good += roi.ok();
+          char name[32];
+          std::snprintf(name, sizeof name, "frame_%05d.png", written);
+          char sample[16];
+          std::snprintf(sample, sizeof sample, "%02d", written);
+          manifest += std::string(name) + "," + csv_field(o.subject) + "," + csv_field(o.hand) + "," +
+                      (frame.wavelength_nm ? std::to_string(frame.wavelength_nm) : "unknown") + "," + sample + "," +
+                      std::to_string(o.session) + ",full-hand," + std::to_string(quality) + "," +
+                      (roi.ok() ? "ok" : std::string(to_string(roi.failure()))) + "," +
+                      std::string(to_string(advice)) + "," +
+                      csv_field(advice == RoiFailure::None ? "" : std::string(guidance(advice))) + "," +
+                      std::to_string(frame.exposure_us) + "," + std::to_string(frame.gain) + "," +
+                      std::to_string(frame.counter) + "\n";
+          if (!preview.show(frame.image, roi, line)) {
+            writes.push({fs::path(o.out) / name, std::move(frame.image)});
+            break;
+          }
+          writes.push({fs::path(o.out) / name, std::move(frame.image)});
+        } else if (!preview.show(frame.image, roi, line)) {
+          break;
+        }
+      }
+    } catch (...) {
+      finish();
+      sensor->stop();
+      throw;
     }
-    std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
-    const bool keep = !o.only_good || roi.ok();
-    if (keep) {
-      ++written;
-      good += roi.ok();
-      char name[32];
-      std::snprintf(name, sizeof name, "frame_%05d.png", written);
-      write_image(fs::path(o.out) / name, frame.image);
-      char sample[16];
-      std::snprintf(sample, sizeof sample, "%02d", written);
-      manifest += std::string(name) + "," + csv_field(o.subject) + "," + csv_field(o.hand) + "," +
-                  (frame.wavelength_nm ? std::to_string(frame.wavelength_nm) : "unknown") + "," + sample + "," +
-                  std::to_string(o.session) + ",full-hand," + std::to_string(quality) + "," +
-                  (roi.ok() ? "ok" : std::string(to_string(roi.failure()))) + "," + std::string(to_string(advice)) +
-                  "," + csv_field(advice == RoiFailure::None ? "" : std::string(guidance(advice))) + "," +
-                  std::to_string(frame.exposure_us) + "," + std::to_string(frame.gain) + "," +
-                  std::to_string(frame.counter) + "\n";
-    }
-    if (!preview.show(frame.image, roi, line)) break;
+    finish();
   }
   sensor->stop();
+  if (!write_error.empty()) throw IoError("capture: " + write_error + " (no MANIFEST.csv written)");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   internal::write_file_atomically(fs::path(o.out) / "MANIFEST.csv", manifest);
   std::printf("captured %d frames (%d with an ROI) in %.2f s (%.1f frames/s) to %s\n", written, good, seconds,

@@ -551,6 +551,9 @@ Image SyntheticPalm::render(std::uint64_t capture_index, const SyntheticFrameSet
   const double noise_mult = v.noise;
   const float read2 = static_cast<float>(std::pow(tune::kReadNoise * s.gain * noise_mult, 2));
   const float shot = static_cast<float>(tune::kShotNoise * s.gain * noise_mult * noise_mult);
+  // Noise sd as a function of the signal, tabulated at half grey levels (sqrt per pixel is costly).
+  std::array<float, 513> noise_sd{};
+  for (std::size_t i = 0; i < noise_sd.size(); ++i) noise_sd[i] = 1.7320508f * std::sqrt(read2 + shot * (i * 0.5f));
   for (int y = 0; y < m.height; ++y) {
     const float* in = frame.ptr<float>(y);
     std::uint8_t* out = image.row8(y);
@@ -560,7 +563,7 @@ Image SyntheticPalm::render(std::uint64_t capture_index, const SyntheticFrameSet
       // Sum of four 16-bit uniforms: close enough to a normal for sensor noise (Irwin-Hall).
       const float u = static_cast<float>((state & 0xFFFF) + ((state >> 16) & 0xFFFF) + ((state >> 32) & 0xFFFF) +
                                          (state >> 48)) * (1.0f / 65536.0f) - 2.0f;
-      const float value = in[x] + u * 1.7320508f * std::sqrt(read2 + shot * std::max(0.0f, in[x]));
+      const float value = in[x] + u * noise_sd[static_cast<std::size_t>(std::clamp(in[x], 0.0f, 256.0f) * 2.0f)];
       out[x] = static_cast<std::uint8_t>(std::clamp(value + 0.5f, 0.0f, 255.0f));
     }
   }
