@@ -67,9 +67,16 @@ Image decode_image(std::span<const std::uint8_t> encoded) {
 }
 
 Image read_image(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw IoError("'" + path.string() + "' is a folder, not an image file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError("cannot open image file '" + path.string() + "'");
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::uint8_t> bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {
+    throw IoError("cannot read image file '" + path.string() + "': " + e.what());
+  }
   try {
     return decode_image(bytes);
   } catch (const FormatError& e) {

@@ -33,6 +33,7 @@ TEST(Image, CorruptBytesAreAFormatError) {
   EXPECT_THROW(decode_image(junk), FormatError);
   EXPECT_THROW(decode_image({}), FormatError);
   EXPECT_THROW(read_image("/nonexistent/palm.png"), IoError);
+  EXPECT_THROW(read_image(std::filesystem::temp_directory_path()), IoError);
 }
 
 TEST(Image, RejectsBadSizes) {
