@@ -19,6 +19,7 @@
 
 #include "commands.hpp"
 #include "identification/bench_gallery.hpp"
+#include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
 #include "palmvein/extractor.hpp"
@@ -38,6 +39,7 @@ struct BenchIdentifyArgs {
   int coarse_radius = -1;
   unsigned threads = 0;
   std::size_t probes = 20;
+  std::size_t absent = 0;
   std::size_t sources = 200;
   int repeat = 3;
   std::size_t shortlist = 0;
@@ -183,6 +185,7 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
   ident::BenchGalleryOptions go;
   go.size = a.gallery;
   go.probes = std::min(a.probes, a.gallery);
+  go.absent_probes = a.absent;
   go.source_palms = a.sources;
   go.threads = a.threads;
   ident::PalmRenderer render;
@@ -204,30 +207,45 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
   using clock = std::chrono::steady_clock;
   const auto ms = [](clock::time_point t0) { return std::chrono::duration<double, std::milli>(clock::now() - t0).count(); };
   std::vector<double> fast_ms, exhaustive_ms, fast_cpu_ms, exhaustive_cpu_ms;
-  std::size_t identical = 0, mate_rank1_fast = 0, mate_rank1_exhaustive = 0;
+  std::size_t identical = 0, identical_mated = 0, mate_rank1_fast = 0, mate_rank1_exhaustive = 0;
   std::vector<nlohmann::json> mismatches;
-  for (std::size_t p = 0; p < g.probes.size(); ++p) {
+  std::vector<Template> all_probes = g.probes;
+  all_probes.insert(all_probes.end(), g.absent_probes.begin(), g.absent_probes.end());
+  for (std::size_t p = 0; p < all_probes.size(); ++p) {
+    const bool mated = p < g.probes.size();
     std::vector<Candidate> fast, exhaustive;
     for (int r = 0; r < a.repeat; ++r) {
       const double c0 = process_cpu_ms();
       auto t0 = clock::now();
-      fast = index.search(g.probes[p], a.k, SearchStrategy::CoarseToFine);
+      fast = index.search(all_probes[p], a.k, SearchStrategy::CoarseToFine);
       fast_ms.push_back(ms(t0));
       fast_cpu_ms.push_back(process_cpu_ms() - c0);
     }
     const double c0 = process_cpu_ms();
     auto t0 = clock::now();
-    exhaustive = index.search(g.probes[p], a.k, SearchStrategy::Exhaustive);
+    exhaustive = index.search(all_probes[p], a.k, SearchStrategy::Exhaustive);
     exhaustive_ms.push_back(ms(t0));
     exhaustive_cpu_ms.push_back(process_cpu_ms() - c0);
     const bool same = !fast.empty() && !exhaustive.empty() && fast[0] == exhaustive[0];
     identical += same;
-    if (!same)
+    identical_mated += same && mated;
+    if (!same) {
+      // Where the pre-filter put the exhaustive rank-1 entry (how large a shortlist would have kept it).
+      const auto order = index.prefilter(all_probes[p], index.size());
+      std::size_t rank = 0;
+      while (rank < order.size() && order[rank].id != exhaustive[0].id) ++rank;
       mismatches.push_back({{"probe", p},
                             {"fast", fast.empty() ? nlohmann::json(nullptr) : nlohmann::json{fast[0].id, fast[0].score}},
-                            {"exhaustive", nlohmann::json{exhaustive[0].id, exhaustive[0].score}}});
-    mate_rank1_fast += !fast.empty() && fast[0].id == g.mate_ids[p];
-    mate_rank1_exhaustive += !exhaustive.empty() && exhaustive[0].id == g.mate_ids[p];
+                            {"exhaustive", nlohmann::json{exhaustive[0].id, exhaustive[0].score}},
+                            {"exhaustive_best_prefilter_rank", rank + 1},
+                            {"mated", mated},
+                            {"exhaustive_best_fmr", Calibration::builtin().fmr_at(exhaustive[0].score)},
+                            {"mate_is_exhaustive_best", mated && exhaustive[0].id == g.mate_ids[p]}});
+    }
+    if (mated) {
+      mate_rank1_fast += !fast.empty() && fast[0].id == g.mate_ids[p];
+      mate_rank1_exhaustive += !exhaustive.empty() && exhaustive[0].id == g.mate_ids[p];
+    }
   }
   const double n = static_cast<double>(index.size());
   const double exh_median = quantile(exhaustive_ms, 0.5);
@@ -239,7 +257,9 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
   j["probes"] = g.probes.size();
   j["kernel"] = std::string(to_string(index.kernel()));
   j["strategy"] = "coarse-to-fine";
-  j["shortlist"] = a.shortlist ? a.shortlist : std::max<std::size_t>(1024, index.size() / 1024);
+  j["shortlist"] = index.shortlist_size();
+  j["coarse_factor"] = a.coarse_factor ? a.coarse_factor : 2;
+  j["coarse_radius"] = a.coarse_radius;
   j["latency_ms_median"] = quantile(fast_ms, 0.5);
   j["latency_ms"] = spread(fast_ms);
   j["exhaustive_latency_ms_median"] = exh_median;
@@ -262,7 +282,10 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
   j["bytes_per_template"] = index.bytes_per_template();
   j["rss_bytes"] = rss_after;
   j["rss_gallery_bytes"] = rss_after > rss_before ? rss_after - rss_before : 0;
-  j["rank1_identical"] = identical == g.probes.size();
+  j["rank1_identical"] = identical == all_probes.size();
+  j["rank1_identical_mated"] = identical_mated == g.probes.size();
+  j["rank1_identical_mated_count"] = identical_mated;
+  j["absent_probes"] = g.absent_probes.size();
   j["rank1_identical_count"] = identical;
   j["rank1_mismatches"] = mismatches;
   j["mate_rank1_fast"] = mate_rank1_fast;
@@ -282,7 +305,7 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
                 quantile(fast_ms, 0.5), quantile(fast_ms, 0.9), exh_median, exh_median > 0 ? n / (exh_median / 1000) : 0.0);
     std::printf("rank-1 identical to exhaustive: %zu/%zu; mate at rank 1: %zu (fast) %zu (exhaustive); %zu bytes/template; "
                 "RSS %.1f MiB\n",
-                identical, g.probes.size(), mate_rank1_fast, mate_rank1_exhaustive, index.bytes_per_template(),
+                identical, all_probes.size(), mate_rank1_fast, mate_rank1_exhaustive, index.bytes_per_template(),
                 static_cast<double>(rss_after) / (1 << 20));
   }
   return kExitOk;
@@ -305,6 +328,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(-1, 16));
   id->add_option("--threads", args->threads, "Search and build threads (0: all cores)")->check(CLI::Range(0, 1024));
   id->add_option("--probes", args->probes, "Probe palms (their mates are enrolled)")->check(CLI::Range(1, 100'000));
+  id->add_option("--absent", args->absent, "Extra probes of palms that are not enrolled (open-set searches)")
+      ->check(CLI::Range(0, 100'000));
   id->add_option("--sources", args->sources, "Rendered palms cut into mosaics")->check(CLI::Range(2, 100'000));
   id->add_option("--repeat", args->repeat, "Timed fast searches per probe")->check(CLI::Range(1, 1000));
   id->add_option("--shortlist", args->shortlist, "Candidates re-ranked exactly (0: automatic)");

@@ -82,6 +82,8 @@ class PALMVEIN_API IdentificationIndex {
   std::size_t size() const;
   // Bytes the index holds per enrolled template (all arrays, padding included).
   std::size_t bytes_per_template() const;
+  // Entries re-ranked exactly by a CoarseToFine search of the index as it is now.
+  std::size_t shortlist_size() const;
   // The kernel searches run with (never Auto).
   PopcountKernel kernel() const noexcept;
   const IdentificationOptions& options() const noexcept { return options_; }

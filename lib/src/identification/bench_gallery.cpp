@@ -21,6 +21,7 @@ void BenchGalleryOptions::check() const {
   mosaic.check();
   if (size < 1 || size > 100'000'000) throw InvalidArgument("bench gallery: size must be 1..100000000");
   if (probes > size) throw InvalidArgument("bench gallery: more probes than gallery entries");
+  if (absent_probes > 100'000) throw InvalidArgument("bench gallery: absent_probes must be 0..100000");
   if (source_palms < 2 || source_palms > 100'000) throw InvalidArgument("bench gallery: source_palms must be 2..100000");
   if (threads > 1024) throw InvalidArgument("bench gallery: threads must be 0..1024");
 }
@@ -99,6 +100,9 @@ BenchGallery build_bench_gallery(IdentificationIndex& index, const BenchGalleryO
   BenchGallery g;
   auto t0 = std::chrono::steady_clock::now();
   const auto probe_palms = render_palms(0, o.probes, {0, 1}, threads, o, render, g.failures_to_acquire);
+  // Absent palms: numbers between the probes' and the sources' (never enrolled, never cut).
+  const auto absent_palms = render_palms(kSourcePalmBase / 2, o.absent_probes, {1}, threads, o, render,
+                                         g.failures_to_acquire);
   const auto source_palms = render_palms(kSourcePalmBase, o.source_palms, {0}, threads, o, render, g.failures_to_acquire);
   g.render_seconds = seconds_since(t0);
 
@@ -131,6 +135,7 @@ BenchGallery build_bench_gallery(IdentificationIndex& index, const BenchGalleryO
       }
     }
   }
+  for (const auto& p : absent_palms) g.absent_probes.push_back(p.front());
   for (std::size_t i = 0; i < o.probes; ++i) {
     g.probes.push_back(probe_palms[i][1]);
     g.mate_ids.push_back(kMateIdBase + i);

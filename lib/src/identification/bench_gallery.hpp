@@ -27,6 +27,7 @@ using PalmRenderer = std::function<Image(std::uint64_t palm, std::uint64_t captu
 struct BenchGalleryOptions {
   std::size_t size = 10000;         // enrolled templates
   std::size_t probes = 20;          // palms searched for (their mates are enrolled)
+  std::size_t absent_probes = 0;    // palms searched for that are not enrolled (open-set searches)
   std::size_t source_palms = 200;   // palms cut into mosaics
   unsigned threads = 0;             // rendering and building threads (0: hardware concurrency)
   ImageKind kind = ImageKind::FullHand;  // what the renderer returns
@@ -38,6 +39,7 @@ struct BenchGalleryOptions {
 struct BenchGallery {
   std::vector<Template> probes;         // capture 1 of each probe palm
   std::vector<std::uint64_t> mate_ids;  // the id its mate (capture 0) is enrolled under
+  std::vector<Template> absent_probes;  // palms with no mate in the gallery
   std::size_t failures_to_acquire = 0;  // renders that gave no template (skipped, replaced)
   double render_seconds = 0;            // rendering + extraction
   double fill_seconds = 0;              // mosaics + index insertion

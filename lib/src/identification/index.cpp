@@ -408,6 +408,11 @@ std::size_t IdentificationIndex::bytes_per_template() const {
          sizeof(std::uint64_t);  // id
 }
 
+std::size_t IdentificationIndex::shortlist_size() const {
+  std::shared_lock lock(impl_->mutex);
+  return impl_->shortlist_size(options_.shortlist);
+}
+
 PopcountKernel IdentificationIndex::kernel() const noexcept { return from_isa(impl_->isa); }
 
 std::vector<Candidate> IdentificationIndex::search(const Template& probe, std::size_t k) const {

@@ -13,10 +13,11 @@ struct IdentTuning {
   // A coarse cell is valid when at least this many of its fine cells are valid.
   static constexpr int kCoarseMinValidCells = 2;
   // Shortlist re-ranked exactly: max(kMinShortlist, gallery size / kShortlistDivisor), capped at
-  // the gallery size. Chosen from the coarse rank of the exhaustive rank-1 template on PolyU
-  // (docs/identification.md): the largest observed rank is far below kMinShortlist.
+  // the gallery size. On PolyU the pre-filter rank of the exhaustive rank-1 entry is at most 12
+  // (docs/identification.md); the margin covers weak mates in large galleries at ~1 us per entry
+  // (3906 entries at 1M: a few ms of CPU).
   static constexpr std::size_t kMinShortlist = 1024;
-  static constexpr std::size_t kShortlistDivisor = 1024;
+  static constexpr std::size_t kShortlistDivisor = 256;
 
   // --- Work split ------------------------------------------------------------------------------
   // Entries one lane claims at a time (exact pass / coarse pass). Small enough that the per-chunk
