@@ -49,6 +49,7 @@ struct FrameFeedback {
 // Feed frames with add() while state() is Collecting.
 class PALMVEIN_API EnrollmentSession {
  public:
+  // `extractor` is borrowed and must outlive the session. Throws InvalidArgument for bad options.
   explicit EnrollmentSession(const TemplateExtractor& extractor, EnrollmentOptions options = {});
   ~EnrollmentSession();
   EnrollmentSession(EnrollmentSession&&) noexcept;
