@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "palmvein/sensor.hpp"
@@ -30,6 +31,9 @@ struct FrameStream::Impl {
       } catch (const DeviceError& error) {
         if (error.fault() == DeviceFault::Timeout && !stopping) continue;
         if (!(stopping && error.fault() == DeviceFault::Cancelled) && on_error) on_error(error);
+        break;
+      } catch (const std::exception& error) {  // a throwing callback ends the stream, never the process
+        if (on_error) on_error(DeviceError(DeviceFault::Io, std::string("frame stream: ") + error.what()));
         break;
       }
     }
@@ -72,10 +76,14 @@ struct HotplugWatch::Impl {
       lock.unlock();
       std::map<std::string, SensorInfo> now;
       for (auto& info : enumerate_sensors()) now.emplace(info.uri, std::move(info));
-      for (const auto& [uri, info] : present)
-        if (!now.count(uri)) on_event(HotplugEvent::Left, info);
-      for (const auto& [uri, info] : now)
-        if (!present.count(uri)) on_event(HotplugEvent::Arrived, info);
+      try {
+        for (const auto& [uri, info] : present)
+          if (!now.count(uri)) on_event(HotplugEvent::Left, info);
+        for (const auto& [uri, info] : now)
+          if (!present.count(uri)) on_event(HotplugEvent::Arrived, info);
+      } catch (const std::exception&) {
+        // A throwing callback must not take the process down; the event is dropped.
+      }
       present = std::move(now);
       lock.lock();
       cv.wait_for(lock, interval, [&] { return stopping; });

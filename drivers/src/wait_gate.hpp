@@ -3,6 +3,7 @@
 // wait, so that a cancel racing a grab is never lost.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -16,12 +17,18 @@ class WaitGate {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // now + timeout, with negative timeouts as 0 and huge ones capped (no overflow of the clock).
+  static Clock::time_point deadline_after(std::chrono::milliseconds timeout) {
+    constexpr auto kMax = std::chrono::hours(24 * 365);
+    return Clock::now() + std::clamp<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(0), kMax);
+  }
+
   // Returns true when `due` was reached, false when `deadline` came first (due > deadline).
   // Throws DeviceError(Cancelled) naming `who` when cancelled.
   bool wait(Clock::time_point due, Clock::time_point deadline, const std::string& who) {
     std::unique_lock lock(mutex_);
     const auto until = std::min(due, deadline);
-    cv_.wait_until(lock, until, [&] { return cancelled_; });
+    if (until > Clock::now()) cv_.wait_until(lock, until, [&] { return cancelled_; });
     if (cancelled_) {
       cancelled_ = false;
       throw DeviceError(DeviceFault::Cancelled, who + ": grab cancelled");

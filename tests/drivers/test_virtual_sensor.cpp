@@ -259,3 +259,21 @@ TEST(VirtualSensor, AutoExposureDoesNotChaseAnEmptySensor) {
   EXPECT_FALSE(result.converged);
   EXPECT_FALSE(result.last.palm_found);
 }
+
+TEST(VirtualSensor, HugeTimeoutsDoNotOverflow) {
+  auto sensor = open_sensor("virtual:?fps=0&width=160&height=120");
+  sensor->start();
+  EXPECT_EQ(sensor->grab(std::chrono::milliseconds::max()).counter, 0u);
+  EXPECT_EQ(sensor->grab(std::chrono::milliseconds(-5)).counter, 1u);  // a frame that is due needs no wait
+}
+
+TEST(VirtualSensor, AThrowingFrameCallbackEndsTheStreamNotTheProcess) {
+  auto sensor = open_sensor("virtual:?fps=0&width=160&height=120");
+  sensor->start();
+  std::atomic<int> errors{0};
+  FrameStream stream(*sensor, [](Frame&&) { throw std::runtime_error("consumer failed"); },
+                     [&](const DeviceError& e) { errors += e.fault() == DeviceFault::Io; });
+  const auto until = std::chrono::steady_clock::now() + kLong;
+  while (stream.running() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(errors.load(), 1);
+}

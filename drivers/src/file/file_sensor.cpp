@@ -125,7 +125,7 @@ class FileSensor final : public Sensor {
   }
 
   Frame grab(std::chrono::milliseconds timeout) override {
-    const auto deadline = WaitGate::Clock::now() + std::max(timeout, std::chrono::milliseconds(0));
+    const auto deadline = WaitGate::deadline_after(timeout);
     std::size_t index = 0;
     WaitGate::Clock::time_point due;
     {
@@ -137,7 +137,7 @@ class FileSensor final : public Sensor {
       index = next_ % paths_.size();
       due = fps_ > 0 ? clock_start_ + std::chrono::duration_cast<WaitGate::Clock::duration>(
                                           std::chrono::duration<double>(since_start_ / fps_))
-                     : WaitGate::Clock::now();
+                     : WaitGate::Clock::time_point::min();
     }
     if (!gate_.wait(due, deadline, name_))
       throw DeviceError(DeviceFault::Timeout, name_ + ": no frame within " + std::to_string(timeout.count()) + " ms");

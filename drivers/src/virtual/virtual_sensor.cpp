@@ -99,7 +99,7 @@ class VirtualSensor final : public Sensor {
   }
 
   Frame grab(std::chrono::milliseconds timeout) override {
-    const auto deadline = WaitGate::Clock::now() + std::max(timeout, std::chrono::milliseconds(0));
+    const auto deadline = WaitGate::deadline_after(timeout);
     check_present();
     SyntheticFrameSettings settings;
     std::uint64_t index = 0;
@@ -111,7 +111,7 @@ class VirtualSensor final : public Sensor {
       index = next_index_;
       due = fps_ > 0 ? clock_start_ + std::chrono::duration_cast<WaitGate::Clock::duration>(
                                           std::chrono::duration<double>(frames_since_start_ / fps_))
-                     : WaitGate::Clock::now();
+                     : WaitGate::Clock::time_point::min();
     }
     const std::uint64_t delivered = index - first_index_;
     if (fault_ != Fault::None && delivered >= fault_after_) {
