@@ -158,7 +158,7 @@ class EmulatedDevice {
     u.status = reply.status;
     if (in && reply.status == 0) {
       const std::size_t n = std::min<std::size_t>(reply.data.size(), req.length);
-      std::memcpy(buf + 8, reply.data.data(), n);
+      if (n > 0) std::memcpy(buf + 8, reply.data.data(), n);
       u.actual_length = static_cast<int>(n);
     } else if (reply.status == 0) {
       u.actual_length = req.length;
@@ -209,7 +209,7 @@ class EmulatedDevice {
         urb->status = reply->status;
         if (in) {
           const std::size_t n = std::min<std::size_t>(reply->data.size(), static_cast<std::size_t>(urb->buffer_length));
-          std::memcpy(urb->buffer, reply->data.data(), n);
+          if (n > 0) std::memcpy(urb->buffer, reply->data.data(), n);
           urb->actual_length = static_cast<int>(n);
         } else {
           urb->actual_length = reply->status == 0 ? urb->buffer_length : 0;
