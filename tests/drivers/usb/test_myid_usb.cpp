@@ -12,6 +12,7 @@
 
 #include "myid_firmware.hpp"
 #include "myid_usb/myid_sensor.hpp"
+#include "myid_usb/usb_hotplug.hpp"
 
 namespace palmvein::testing {
 namespace {
@@ -285,6 +286,30 @@ TEST_F(MyIdUsbTest, HotplugWatchReportsArrivalAndRemoval) {
   EXPECT_EQ(events[0], std::make_pair(HotplugEvent::Arrived, std::string("usb:1209:000a:SN0001")));
   EXPECT_EQ(events[1], std::make_pair(HotplugEvent::Left, std::string("usb:1209:000a:SN0001")));
   EXPECT_EQ(events[2], std::make_pair(HotplugEvent::Arrived, std::string("usb:1209:000a:SN0002")));
+}
+
+TEST_F(MyIdUsbTest, NativeHotplugMonitorReportsArrivalRemovalAndReplug) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<std::pair<HotplugEvent, std::string>> events;
+  drivers::UsbHotplugMonitor monitor([&](HotplugEvent e, const SensorInfo& s) {
+    std::lock_guard lock(mutex);
+    events.emplace_back(e, s.uri);
+    cv.notify_all();
+  });
+  const auto wait_for = [&](std::size_t n) {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, 3s, [&] { return events.size() >= n; });
+  };
+  ASSERT_TRUE(wait_for(1));  // present at start
+  bed.unplug(device);
+  ASSERT_TRUE(wait_for(2));
+  bed.plug(MyIdFirmware::spec("SN0003"), std::make_shared<MyIdFirmware>());
+  ASSERT_TRUE(wait_for(3));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(events[0], std::make_pair(HotplugEvent::Arrived, std::string("usb:1209:000a:SN0001")));
+  EXPECT_EQ(events[1], std::make_pair(HotplugEvent::Left, std::string("usb:1209:000a:SN0001")));
+  EXPECT_EQ(events[2], std::make_pair(HotplugEvent::Arrived, std::string("usb:1209:000a:SN0003")));
 }
 
 TEST_F(MyIdUsbTest, NoAccessToTheNodeIsAPermissionErrorThatNamesTheFix) {
