@@ -115,8 +115,8 @@ PALMVEIN_TARGET_AVX512 void coarse_avx512(const CoarseTask& t) {
       bv = _mm512_mask_blend_epi64(take, bv, accv);
     }
     bd = _mm512_maskz_mov_epi64(_mm512_cmpneq_epi64_mask(bv, zero), bd);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(t.best_diff + b * kLanes), _mm512_cvtepi64_epi32(bd));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(t.best_valid + b * kLanes), _mm512_cvtepi64_epi32(bv));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(t.best_diff + b * kLanes), _mm512_maskz_cvtepi64_epi32(0xff, bd));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(t.best_valid + b * kLanes), _mm512_maskz_cvtepi64_epi32(0xff, bv));
   }
 }
 
