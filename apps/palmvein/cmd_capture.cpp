@@ -172,6 +172,7 @@ int run_capture(const CaptureOptions& o) {
       }
     }
   });
+  std::string device_error;
   const auto t0 = std::chrono::steady_clock::now();
   {
     FrameStream stream(
@@ -235,6 +236,9 @@ int run_capture(const CaptureOptions& o) {
           break;
         }
       }
+    } catch (const DeviceError& e) {
+      // The device went away (unplug, end of a replay, timeout): keep what was captured.
+      device_error = e.what();
     } catch (...) {
       finish();
       sensor->stop();
@@ -242,12 +246,21 @@ int run_capture(const CaptureOptions& o) {
     }
     finish();
   }
-  sensor->stop();
+  try {
+    sensor->stop();
+  } catch (const DeviceError&) {
+    // stopping a removed device: nothing left to stop
+  }
   if (!write_error.empty()) throw IoError("capture: " + write_error + " (no MANIFEST.csv written)");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   internal::write_file_atomically(fs::path(o.out) / "MANIFEST.csv", manifest);
   std::printf("captured %d frames (%d with an ROI) in %.2f s (%.1f frames/s) to %s\n", written, good, seconds,
               attempts / std::max(seconds, 1e-9), o.out.c_str());
+  if (!device_error.empty()) {
+    std::fprintf(stderr, "palmvein: error: %s (the manifest lists the %d frames captured before)\n",
+                 device_error.c_str(), written);
+    return kExitError;
+  }
   if (written < o.count) {
     std::fprintf(stderr, "palmvein: error: only %d of %d frames had a usable palm\n", written, o.count);
     return kExitError;
