@@ -156,6 +156,61 @@ TEST(Roi, CornersAreClockwiseFromTopLeftAndTheTopFacesTheFingers) {
   EXPECT_GT(k[3].y, k[0].y);
 }
 
+// A close-up sensor frame: a large palm whose index, middle and ring fingers run out of the top
+// of the frame. With `falloff`, the illumination falls off from the palm (a central LED ring) so
+// that the fingers are about a third as bright as the palm's middle.
+cv::Mat closeup_frame(const HandPose& pose, bool falloff, std::uint32_t seed) {
+  cv::Mat frame = render_hand(pose, 640, 480, seed, 220, 12);
+  if (!falloff) return frame;
+  cv::Mat f;
+  frame.convertTo(f, CV_32F);
+  const cv::Point2d light(320, 300);
+  const double sigma = 110;
+  for (int y = 0; y < f.rows; ++y)
+    for (int x = 0; x < f.cols; ++x) {
+      const double d2 = (x - light.x) * (x - light.x) + (y - light.y) * (y - light.y);
+      f.at<float>(y, x) *= static_cast<float>(0.15 + 0.85 * std::exp(-d2 / (2 * sigma * sigma)));
+    }
+  f.convertTo(frame, CV_8U);
+  return frame;
+}
+
+TEST(Roi, CloseUpWithFingersLeavingTheFrameUsesTheValleysAndFollowsTheHand) {
+  // Two failure modes of close-up sensors, alone and together: (1) the fingers leave the frame, so
+  // one hull edge along the border spans all their gaps; (2) the illumination falls off, so a
+  // linear threshold keeps only the lit spot. Either way the palm circle would follow the mask,
+  // not the hand, and move against it between captures. The ROI must come from the valleys and
+  // stay on the same part of the hand when the hand moves and turns.
+  for (const bool falloff : {false, true}) {
+    SCOPED_TRACE(falloff ? "illumination falls off" : "even illumination");
+    HandPose reference;
+    reference.radius = 130;
+    reference.centre = {320, 290};
+    const RoiResult ref = RoiExtractor().extract(to_image(closeup_frame(reference, falloff, 31)));
+    ASSERT_TRUE(ref.ok()) << to_string(ref.failure());
+    EXPECT_EQ(ref.roi().method, RoiMethod::FingerValleys);
+    const cv::Point2d ref_centre = frame_to_hand(reference, roi_centre(ref.roi()));
+    const double ref_side = roi_side(ref.roi()) / reference.radius;
+    const struct {
+      double dx, dy, angle;
+    } moves[] = {{-30, 0, 0}, {30, 10, 0}, {0, -15, 6}, {-20, 10, -6}};
+    std::uint32_t seed = 32;
+    for (const auto& m : moves) {
+      HandPose pose = reference;
+      pose.centre += cv::Point2d(m.dx, m.dy);
+      pose.angle = m.angle;
+      const RoiResult r = RoiExtractor().extract(to_image(closeup_frame(pose, falloff, seed++)));
+      ASSERT_TRUE(r.ok()) << to_string(r.failure());
+      EXPECT_EQ(r.roi().method, RoiMethod::FingerValleys) << m.dx << "," << m.dy << "," << m.angle;
+      const cv::Point2d c = frame_to_hand(pose, roi_centre(r.roi()));
+      // In hand units (R): 0.05 R is about 5 ROI pixels at this size.
+      EXPECT_LT(std::hypot(c.x - ref_centre.x, c.y - ref_centre.y), 0.05) << m.dx << "," << m.dy << "," << m.angle;
+      EXPECT_NEAR(roi_side(r.roi()) / pose.radius, ref_side, 0.04 * ref_side);
+      EXPECT_NEAR(angle_diff(r.roi().rotation_degrees, m.angle), 0, 3);
+    }
+  }
+}
+
 TEST(Roi, ClosedFingersOnACloseUpUseThePalmCircle) {
   // A large palm whose fingers leave the top of the frame: no finger gaps inside the frame.
   HandPose pose;

@@ -11,6 +11,9 @@
 //    inscribed in the hand mask gives centre and scale; the mask's principal axis gives the residual
 //    rotation from the sensor's axis. Used only when the palm is large in the frame and not cut by
 //    the frame border.
+// Close-up sensors: the mask is thresholded on the linear grey scale first and, when that gives no
+// finger valleys, again on the log scale (illumination falling off towards the fingers); fingers
+// that run out of the frame leave one hull edge along the border, split into one gap per finger.
 #include "roi/locate.hpp"
 
 #include <algorithm>
@@ -118,10 +121,45 @@ std::vector<Valley> find_valleys(const std::vector<cv::Point>& contour, double r
   }
   const double min_depth = p.valley_min_depth * radius;
   const double max_cos = std::cos(p.valley_max_angle * kPi / 180.0);
+  const double min_depth_cut = p.valley_min_depth_cut * radius;
+  const auto on_border = [&](cv::Point q) {
+    return q.x < p.border_margin || q.y < p.border_margin || q.x >= size.width - p.border_margin ||
+           q.y >= size.height - p.border_margin;
+  };
+  // Candidate gaps: one per convexity defect, except where the hull edge runs along the frame
+  // border (fingers leaving the frame, as on close-up sensors): that one hull edge spans several
+  // fingers, and each stretch of outline between two points on the border is a gap of its own.
+  std::vector<Valley> candidates;
+  const int n = static_cast<int>(contour.size());
   for (const cv::Vec4i& d : defects) {
-    const double depth = d[3] / 256.0;
-    if (depth < min_depth) continue;
-    Valley v{d[2], contour[d[2]], contour[d[0]], contour[d[1]], depth};
+    if (!(on_border(contour[d[0]]) && on_border(contour[d[1]]))) {
+      candidates.push_back(Valley{d[2], contour[d[2]], contour[d[0]], contour[d[1]], d[3] / 256.0});
+      continue;
+    }
+    const cv::Point2d a(contour[d[0]]), b(contour[d[1]]);
+    int last_on = d[0], deepest = -1;
+    double deepest_depth = 0;
+    for (int k = d[0];; k = (k + 1) % n) {
+      if (on_border(contour[k])) {
+        if (deepest >= 0)
+          candidates.push_back(Valley{deepest, contour[deepest], contour[last_on], contour[k], deepest_depth});
+        last_on = k;
+        deepest = -1;
+        deepest_depth = 0;
+      } else {
+        const double depth = std::abs(line_side(a, b, cv::Point2d(contour[k])));
+        if (depth > deepest_depth) deepest_depth = depth, deepest = k;
+      }
+      if (k == d[1]) break;
+    }
+  }
+  for (const Valley& c : candidates) {
+    const double depth = c.depth;
+    // When both fingers run out of the frame the gap's depth is only a lower bound (the fingertips
+    // are not seen): a shallower limit applies.
+    const bool cut = on_border(c.start) && on_border(c.end);
+    if (depth < (cut ? min_depth_cut : min_depth)) continue;
+    Valley v = c;
     if (v.far.x < p.border_margin || v.far.y < p.border_margin || v.far.x >= size.width - p.border_margin ||
         v.far.y >= size.height - p.border_margin)
       continue;
@@ -212,7 +250,8 @@ bool common_tangent(const std::vector<cv::Point>& gap_a, const std::vector<cv::P
 
 }  // namespace
 
-PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySink* sink) {
+// One attempt with the hand mask thresholded on the linear (log_scale = false) or the log grey scale.
+PalmLocation locate_once(const cv::Mat& gray, const RoiParams& p, bool log_scale, TransparencySink* sink) {
   PalmLocation out;
   out.frame_size = gray.size();
   emit(sink, "01-input", gray);
@@ -251,7 +290,22 @@ PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySi
   cv::Mat smooth;
   cv::GaussianBlur(work, smooth, cv::Size(), p.presmooth_sigma);
   cv::Mat mask;
-  const double thr = cv::threshold(smooth, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  double thr = 0;
+  if (log_scale) {
+    // Otsu on log(1 + grey): the hand's brightness is illumination x reflectance, so the fall-off
+    // of the illumination towards the fingers and the frame's edges becomes an additive offset
+    // instead of a third, dimmer class that a linear Otsu threshold cuts away with the background.
+    cv::Mat lut(1, 256, CV_8U);
+    for (int g = 0; g < 256; ++g)
+      lut.at<std::uint8_t>(g) = cv::saturate_cast<std::uint8_t>(255.0 * std::log1p(g) / std::log(256.0));
+    cv::Mat log_grey;
+    cv::LUT(smooth, lut, log_grey);
+    const double thr_log = cv::threshold(log_grey, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+    // The same threshold on the linear scale (the mask is log_grey > thr_log, i.e. grey > thr).
+    for (int g = 0; g < 256 && lut.at<std::uint8_t>(g) <= thr_log; ++g) thr = g;
+  } else {
+    thr = cv::threshold(smooth, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  }
   {
     double n0 = 0, s0 = 0, q0 = 0, n1 = 0, s1 = 0, q1 = 0;
     for (int g = 0; g < 256; ++g) {
@@ -434,6 +488,23 @@ PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySi
   out.method = RoiMethod::PalmCircle;
   out.key_points = {cv::Point2f(out.palm_centre)};
   return out;
+}
+
+PalmLocation locate_palm(const cv::Mat& gray, const RoiParams& p, TransparencySink* sink) {
+  // The linear threshold first: with the hand evenly lit it gives the tightest outline. When it
+  // finds no finger valleys the illumination may fall off towards the fingers (close-up sensors):
+  // the log-scale mask then follows the hand rather than the light, and is used when it succeeds
+  // (with valleys, or with the palm circle of the whole hand instead of the lit spot).
+  const auto geometry_only = [](const PalmLocation& l) {
+    return (l.failure == RoiFailure::None && l.method == RoiMethod::PalmCircle) || l.failure == RoiFailure::NoKeyPoints;
+  };
+  PalmLocation linear = locate_once(gray, p, false, sink);
+  if (!p.log_segmentation_retry || !geometry_only(linear)) return linear;
+  PalmLocation logged = locate_once(gray, p, true, nullptr);
+  if (logged.failure != RoiFailure::None) return linear;
+  // The stages shown are those of the result returned.
+  if (sink) logged = locate_once(gray, p, true, sink);
+  return logged;
 }
 
 }  // namespace palmvein::internal

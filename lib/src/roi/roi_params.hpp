@@ -21,6 +21,16 @@ struct RoiParams {
   // --- Working copy for segmentation and key points (the ROI is warped from the full frame) ---
   int work_long_side = 320;        // long side of the downscaled working copy, pixels
   double presmooth_sigma = 1.0;    // Gaussian sigma (working pixels) before thresholding
+  // Retry with Otsu's threshold on log(1 + grey) when the linear threshold gives no finger valleys.
+  // The hand's grey level is illumination x skin: on sensors whose illumination falls off towards
+  // the edges (close-ups, a central LED ring) the fingers are several times dimmer than the palm
+  // and a linear threshold drops them with the background (the mask becomes the illumination's hot
+  // spot, no valleys are found and the palm circle follows the light, not the hand). In log scale
+  // the fall-off is an offset and the background, far below either, stays its own class. Not the
+  // first choice: on evenly lit full-hand frames (casia940) the log threshold sits lower, in the
+  // dim fringe around the hand, and the outline loses its tightness (used alone: whole-pipeline
+  // EER 0.13 -> 10 %, 5 of 300 frames without ROI).
+  bool log_segmentation_retry = true;
 
   // --- Exposure (8-bit grey levels) ---
   int dark_frame_p99 = 40;         // 99th percentile below this: the whole frame is too dark
@@ -54,6 +64,8 @@ struct RoiParams {
 
   // --- Finger valleys (convexity defects of the hand outline) ---
   double valley_min_depth = 0.50;  // defect depth >= this x R to be a gap between fingers
+  double valley_min_depth_cut = 0.30;  // ... when both fingers leave the frame (close-ups): the hull
+                                   // edge is the frame border, the measured depth a lower bound
   double valley_max_angle = 100;   // degrees: angle tip-valley-tip must be narrower than this
   int border_margin = 2;           // valleys this close to the frame border (working px) are not trusted
   double spacing_min = 0.20;       // neighbouring valleys apart by [min, max] x R
@@ -62,7 +74,9 @@ struct RoiParams {
   double spacing_irregularity_weight = 2.0;  // triple score: penalty per |ln(spacing1 / spacing2)|
   double middle_position_min = 0.15; // the middle valley projects between these fractions of the
   double middle_position_max = 0.85; //   way from the first to the third valley
-  double middle_off_line_max = 0.35; // middle valley's distance from the outer valleys' line, x their distance
+  double middle_off_line_max = 0.50; // middle valley's distance from the outer valleys' line, x their distance
+                                   // (0.35 rejected middle and ring fingers held together, whose gap
+                                   // reaches far up between them; casia940 figures unchanged at 0.50)
   double centre_dist_min = 0.30;   // palm centre's distance from the valley line, x valley distance d
   double centre_dist_max = 2.50;
   double tangent_window = 0.35;    // contour points within this x R of a valley form its gap (tangent)
