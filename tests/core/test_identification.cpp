@@ -341,7 +341,8 @@ TEST(Identification, FastDownsampleEqualsReference) {
   }
   const ident::MosaicMaker maker(std::vector<Template>(shared_templates().begin(), shared_templates().end()));
   for (std::uint64_t n = 0; n < 20; ++n) {
-    const auto& o = maker.make(n).data().orientation;
+    const Template m = maker.make(n);
+    const auto& o = m.data().orientation;
     EXPECT_EQ(ident::downsample(o, 2, true), ident::downsample(o, 2, false));
   }
 }
