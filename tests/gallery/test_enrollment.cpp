@@ -202,7 +202,9 @@ TEST_F(Enrolment, IndexedSearchMatchesThePlainLoop) {
     ASSERT_EQ(ranked.size(), 4u);
     for (std::size_t i = 0; i < ranked.size(); ++i) {
       EXPECT_DOUBLE_EQ(ranked[i].score, best[ranked[i].id]) << ranked[i].id;
-      if (i > 0) EXPECT_GE(ranked[i - 1].score, ranked[i].score);
+      if (i > 0) {
+        EXPECT_GE(ranked[i - 1].score, ranked[i].score);
+      }
     }
     EXPECT_EQ(ranked[0].id, "palm-" + std::to_string(palm));
     const auto top2 = indexed->rank(probe, 2);
