@@ -15,8 +15,11 @@ namespace palmvein::internal {
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::random_device random;
-  const std::filesystem::path temp =
-      dir / ("." + path.filename().string() + ".tmp" + std::to_string(random()));
+  std::string temp_name = ".";  // hidden sibling: same file system, so rename() is atomic
+  temp_name += path.filename().string();
+  temp_name += ".tmp";
+  temp_name += std::to_string(random());
+  const std::filesystem::path temp = dir / temp_name;
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw IoError("cannot write '" + path.string() + "': " + std::strerror(errno));
   std::size_t written = 0;
