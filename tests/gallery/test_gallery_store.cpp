@@ -370,7 +370,11 @@ TEST_F(GalleryStore, OneInstanceIsSafeToShareBetweenThreads) {
     threads.emplace_back([&, t] {
       try {
         for (int i = 0; i < 5; ++i) {
-          g.enroll(request("p" + std::to_string(t) + "-" + std::to_string(i), Hand::Left, t * 10 + i, 1));
+          std::string id = "p";  // appended, not operator+: GCC 12 -O3 gives a false -Wrestrict
+          id += std::to_string(t);
+          id += '-';
+          id += std::to_string(i);
+          g.enroll(request(id, Hand::Left, t * 10 + i, 1));
           (void)g.all_templates();
         }
       } catch (...) {
