@@ -9,25 +9,11 @@
 #endif
 
 #include "palmvein/error.hpp"
+#include "features/bit_rows.hpp"
 
 namespace palmvein::inline v1::detail {
 
 namespace {
-
-std::uint64_t get_row(const std::uint64_t* plane, int width, int y) {
-  const std::size_t start = static_cast<std::size_t>(y) * static_cast<std::size_t>(width);
-  const std::size_t w = start / 64, off = start % 64;
-  std::uint64_t v = plane[w] >> off;
-  if (off + static_cast<std::size_t>(width) > 64) v |= plane[w + 1] << (64 - off);
-  return width == 64 ? v : (v & ((std::uint64_t{1} << width) - 1));
-}
-
-void or_row(std::uint64_t* plane, int width, int y, std::uint64_t row) {
-  const std::size_t start = static_cast<std::size_t>(y) * static_cast<std::size_t>(width);
-  const std::size_t w = start / 64, off = start % 64;
-  plane[w] |= row << off;
-  if (off != 0 && off + static_cast<std::size_t>(width) > 64) plane[w + 1] |= row >> (64 - off);
-}
 
 std::uint64_t shift_row(std::uint64_t row, int dx, int width) {
   const std::uint64_t full = width == 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << width) - 1);

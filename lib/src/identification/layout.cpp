@@ -9,6 +9,7 @@
 #include "identification/kernels.hpp"
 #include "identification/tuning.hpp"
 #include "palmvein/error.hpp"
+#include "features/bit_rows.hpp"
 
 namespace palmvein::inline v1::detail::ident {
 
@@ -27,15 +28,6 @@ void copy_padded(const std::uint64_t* bits, const std::uint64_t* mask, std::size
 }
 
 void set_cell(std::uint64_t* plane, std::size_t i) { plane[i / 64] |= std::uint64_t{1} << (i % 64); }
-
-// One row (<= 64 cells) of a flat row-major plane.
-std::uint64_t get_row(const std::uint64_t* plane, int width, int y) {
-  const std::size_t start = static_cast<std::size_t>(y) * static_cast<std::size_t>(width);
-  const std::size_t w = start / 64, off = start % 64;
-  std::uint64_t v = plane[w] >> off;
-  if (off + static_cast<std::size_t>(width) > 64) v |= plane[w + 1] << (64 - off);
-  return width == 64 ? v : (v & ((std::uint64_t{1} << width) - 1));
-}
 
 // The 2x2 block rule as a table: index bits 0-3 = validity of the cells (x,y), (x+1,y), (x,y+1),
 // (x+1,y+1); bits 4-7 = their code bits. Result bit 0 = coarse cell valid, bit 1 = coarse bit.

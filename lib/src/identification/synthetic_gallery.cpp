@@ -6,6 +6,7 @@
 
 #include "palmvein/error.hpp"
 #include "template_data.hpp"
+#include "features/bit_rows.hpp"
 
 namespace palmvein::inline v1::detail::ident {
 
@@ -16,21 +17,6 @@ void MosaicOptions::check() const {
 }
 
 namespace {
-
-std::uint64_t get_row(const std::uint64_t* plane, int width, int y) {
-  const std::size_t start = static_cast<std::size_t>(y) * static_cast<std::size_t>(width);
-  const std::size_t w = start / 64, off = start % 64;
-  std::uint64_t v = plane[w] >> off;
-  if (off + static_cast<std::size_t>(width) > 64) v |= plane[w + 1] << (64 - off);
-  return width == 64 ? v : (v & ((std::uint64_t{1} << width) - 1));
-}
-
-void or_row(std::uint64_t* plane, int width, int y, std::uint64_t row) {
-  const std::size_t start = static_cast<std::size_t>(y) * static_cast<std::size_t>(width);
-  const std::size_t w = start / 64, off = start % 64;
-  plane[w] |= row << off;
-  if (off != 0 && off + static_cast<std::size_t>(width) > 64) plane[w + 1] |= row >> (64 - off);
-}
 
 // Copies rows [y0, y1) of `src` into `dst` (rows there still empty), moved sideways by dx cells:
 // cell x takes cell x - dx; cells from outside are invalid.
