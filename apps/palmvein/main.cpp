@@ -15,9 +15,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // Usage errors: one clear message, exit 2 (--help and --version exit 0).
-    const int code = app.exit(e);
-    return code == 0 ? 0 : palmvein::cli::kExitError;
+    // --help and --version are "errors" with exit code 0: let CLI11 print them.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    // Usage errors: one clear line, exit 2.
+    std::fprintf(stderr, "palmvein: error: %s (see 'palmvein --help')\n", e.what());
+    return palmvein::cli::kExitError;
   } catch (const palmvein::Error& e) {
     std::fprintf(stderr, "palmvein: error: %s\n", e.what());
     return palmvein::cli::kExitError;

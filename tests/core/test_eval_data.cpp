@@ -31,11 +31,14 @@ struct Floor {
   double max_fnmr_at_1e3;
   double min_rank1;
 };
+// Regression floors, a little looser than issue #2's targets (polyu EER <= 0.02 %, FNMR@1e-3 <= 0.02 %;
+// casia850 EER <= 2 %, FNMR@1e-3 <= 6 %; casia940 whole pipeline EER <= 1 %, FNMR@1e-3 <= 3 %,
+// FTA <= 1 %). Measured at the time of writing: 0.018/0.000 %, 1.37/3.47 %, 0.13/0.13 %, FTA 0.
 constexpr Floor kFloors[] = {
     // set                max FTA  max EER  max FNMR@1e-3  min rank-1
-    {"polyu-nir-roi",      0.000,   0.005,   0.02,          0.99},
-    {"casia850-roi",       0.010,   0.03,    0.08,          0.97},
-    {"casia940-fullhand",  0.020,   0.03,    0.08,          0.97},
+    {"polyu-nir-roi",      0.000,   0.0004,  0.0005,        0.999},
+    {"casia850-roi",       0.000,   0.025,   0.07,          0.98},
+    {"casia940-fullhand",  0.010,   0.012,   0.035,         0.98},
 };
 
 void check_set(const Floor& floor) {
