@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "../tests/core/synthetic_palm.hpp"
-#include "features/code_match.hpp"
+#include "algorithm/comparison.hpp"
 #include "features/features.hpp"
 #include "internal/cv_bridge.hpp"
 #include "palmvein/extractor.hpp"
@@ -121,10 +121,11 @@ BENCHMARK(BM_Match_Prepared)->Unit(benchmark::kNanosecond);
 // The same with the portable (non-SIMD) kernel, for the ratio.
 void BM_Match_Prepared_Portable(benchmark::State& state) {
   const Template a = synthetic_template(1), b = synthetic_template(1, 5), c = synthetic_template(2);
-  const detail::PreparedProbe p = detail::prepare_probe(a.data());
+  const detail::algo::PreparedProbe p = detail::algo::prepare_probe(a.data());
+  const auto portable = detail::algo::kernel_for(detail::algo::Isa::Portable);
   bool flip = false;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(detail::score_prepared(p, (flip ? b : c).data(), detail::default_feature_config(), false));
+    benchmark::DoNotOptimize(detail::algo::score(p, (flip ? b : c).data(), portable));
     flip = !flip;
   }
 }

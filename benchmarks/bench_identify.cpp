@@ -11,9 +11,9 @@
 #include <memory>
 #include <random>
 
-#include "identification/aligned_words.hpp"
+#include "algorithm/aligned_array.hpp"
 #include "identification/bench_gallery.hpp"
-#include "identification/kernels.hpp"
+#include "algorithm/kernels.hpp"
 #include "palmvein/identification.hpp"
 #include "palmvein/synthetic.hpp"
 
@@ -85,40 +85,43 @@ BENCHMARK_CAPTURE(BM_Search, coarse_to_fine, SearchStrategy::CoarseToFine)->Appl
 BENCHMARK_CAPTURE(BM_Search, exhaustive, SearchStrategy::Exhaustive)->Apply(search_args)->Iterations(5);
 
 void BM_Kernel(benchmark::State& state) {
-  const auto isas = ident::available_isas();
+  namespace algo = palmvein::detail::algo;
+  const auto isas = algo::available_isas();
   const auto which = static_cast<std::size_t>(state.range(0));
   if (which >= isas.size()) {
     state.SkipWithError("path not available on this CPU");
     return;
   }
-  const ident::Isa isa = isas[which];
-  constexpr std::size_t kPlanes = 6, kWords = 16, kCount = 1024, kShifts = 49;
-  const std::size_t rec = (kPlanes + 1) * kWords;
-  ident::AlignedWords probe(kShifts * rec), cands(kCount * rec);
-  std::mt19937_64 rng(1);
+  const algo::Isa isa = isas[which];
+  // A 6-plane 32x32 code (the default orientation family), 9 shifts of a +-3 probe.
+  constexpr std::size_t kPlanes = 6, kRows = 32, kCount = 1024, kRadius = 3, kStride = kRows + 2 * kRadius;
+  const std::size_t rec = (kPlanes + 1) * kRows;
+  algo::AlignedRows probe((2 * kRadius + 1) * (kPlanes + 1) * kStride), cands(kCount * rec);
+  std::mt19937 rng(1);
   for (std::size_t i = 0; i < probe.size(); ++i) probe.data()[i] = rng();
   for (std::size_t i = 0; i < cands.size(); ++i) cands.data()[i] = rng();
-  std::vector<std::uint32_t> list;
-  for (std::uint32_t dy = 1; dy < 7; dy += 2)
-    for (std::uint32_t dx = 1; dx < 7; dx += 2) list.push_back(dy * 7 + dx);
+  std::vector<const std::uint32_t*> list;
+  for (int dy = -2; dy <= 2; dy += 2)
+    for (int dx = -2; dx <= 2; dx += 2)
+      list.push_back(probe.data() + static_cast<std::size_t>(dx + 3) * (kPlanes + 1) * kStride + kRadius - dy);
   std::vector<std::uint32_t> d(kCount * list.size()), v(d.size());
-  ident::CountsTask t;
-  t.probe = probe.data();
+  algo::CountsTask t;
+  t.probe = list.data();
+  t.probe_stride = kStride;
   t.shifts = list.size();
-  t.shift_list = list.data();
-  t.words = kWords;
+  t.rows = kRows;
   t.planes = kPlanes;
   t.cands = cands.data();
   t.count = kCount;
   t.diff = d.data();
   t.valid = v.data();
-  const auto kernel = ident::kernel_for(isa);
+  const auto kernel = algo::kernel_for(isa);
   for (auto _ : state) {
     kernel(t);
     benchmark::DoNotOptimize(d.data());
   }
   state.counters["comparisons_per_s"] = benchmark::Counter(static_cast<double>(kCount), benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(std::string(ident::to_string(isa)));
+  state.SetLabel(std::string(algo::to_string(isa)));
 }
 BENCHMARK(BM_Kernel)->DenseRange(0, 2);
 

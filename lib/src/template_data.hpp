@@ -50,7 +50,7 @@ struct AlgorithmParams {
   std::uint16_t roi_size = 128;     // side of the ROI the features were computed on
   std::uint8_t orientations = 6;    // Gabor orientations (= orientation planes)
   std::uint8_t max_shift = 5;       // the extracting library's matcher search radius, grid cells
-                                    // (informational: the matcher uses its own, see code_match.cpp)
+                                    // (informational: the matcher uses its own, see algorithm/shift_search.hpp)
   bool operator==(const AlgorithmParams&) const = default;
 };
 

@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
-#include "identification/aligned_words.hpp"
+#include "algorithm/aligned_array.hpp"
+#include "algorithm/kernels.hpp"
 #include "identification/bench_gallery.hpp"
-#include "identification/kernels.hpp"
 #include "identification/layout.hpp"
 #include "identification/synthetic_gallery.hpp"
 #include "palmvein/error.hpp"
@@ -24,6 +24,7 @@
 
 using namespace palmvein;
 namespace ident = palmvein::detail::ident;
+namespace algo = palmvein::detail::algo;
 
 namespace {
 
@@ -71,48 +72,52 @@ std::filesystem::path data_dir() {
 }  // namespace
 
 TEST(IdentificationKernels, EveryPathGivesIdenticalCounts) {
-  std::mt19937_64 rng(7);
-  const auto paths = ident::available_isas();
+  std::mt19937 rng(7);
+  const auto paths = algo::available_isas();
   ASSERT_FALSE(paths.empty());
-  EXPECT_EQ(paths.back(), ident::Isa::Portable);
+  EXPECT_EQ(paths.back(), algo::Isa::Portable);
   for (std::size_t planes : {1u, 3u, 6u, 17u})
-    for (std::size_t words : {8u, 16u, 24u})
+    for (std::size_t rows : {16u, 32u, 48u})
       for (std::size_t shifts : {1u, 5u, 49u})
         for (bool both : {false, true}) {
-          const std::size_t rec = (planes + 1) * words, count = 5;
-          ident::AlignedWords probe(shifts * rec), cands(count * rec);
+          // The probe: planes of `stride` rows; each shift reads it at its own row offset (0..8).
+          const std::size_t rec = (planes + 1) * rows, stride = rows + 8, count = 5;
+          algo::AlignedRows probe((planes + 1) * stride), cands(count * rec);
           for (std::size_t i = 0; i < probe.size(); ++i) probe.data()[i] = rng() & rng();  // ~25% ones
           for (std::size_t i = 0; i < cands.size(); ++i) cands.data()[i] = rng() | rng();  // ~75% ones
+          std::vector<const std::uint32_t*> origin;
+          for (std::size_t s = 0; s < shifts; ++s) origin.push_back(probe.data() + (s * 7) % 9);
           std::vector<std::vector<std::uint32_t>> results;
-          for (ident::Isa isa : paths) {
+          for (algo::Isa isa : paths) {
             std::vector<std::uint32_t> d(count * shifts, 99), v(d.size(), 99), b(d.size(), 99);
-            ident::CountsTask t;
-            t.probe = probe.data();
+            algo::CountsTask t;
+            t.probe = origin.data();
+            t.probe_stride = stride;
             t.shifts = shifts;
-            t.words = words;
+            t.rows = rows;
             t.planes = planes;
             t.cands = cands.data();
             t.count = count;
             t.diff = d.data();
             t.valid = v.data();
             t.both = both ? b.data() : nullptr;
-            ident::kernel_for(isa)(t);
+            algo::kernel_for(isa)(t);
             d.insert(d.end(), v.begin(), v.end());
             d.insert(d.end(), b.begin(), b.end());
             results.push_back(d);
           }
           for (std::size_t i = 1; i < results.size(); ++i)
-            EXPECT_EQ(results[i], results[0]) << ident::to_string(paths[i]) << " planes " << planes << " words "
-                                              << words << " shifts " << shifts;
+            EXPECT_EQ(results[i], results[0]) << algo::to_string(paths[i]) << " planes " << planes << " rows "
+                                              << rows << " shifts " << shifts;
           // And the portable path against a direct count for one (candidate, shift).
-          const std::uint64_t* pv = probe.data() + (shifts - 1) * rec;
-          const std::uint64_t* c = cands.data() + 2 * rec;
+          const std::uint32_t* pv = origin[shifts - 1];
+          const std::uint32_t* c = cands.data() + 2 * rec;
           std::uint32_t d = 0, v = 0;
-          for (std::size_t w = 0; w < words; ++w) {
-            const std::uint64_t m = pv[planes * words + w] & c[planes * words + w];
-            v += static_cast<std::uint32_t>(__builtin_popcountll(m));
+          for (std::size_t y = 0; y < rows; ++y) {
+            const std::uint32_t m = pv[planes * stride + y] & c[planes * rows + y];
+            v += static_cast<std::uint32_t>(__builtin_popcount(m));
             for (std::size_t p = 0; p < planes; ++p)
-              d += static_cast<std::uint32_t>(__builtin_popcountll((pv[p * words + w] ^ c[p * words + w]) & m));
+              d += static_cast<std::uint32_t>(__builtin_popcount((pv[p * stride + y] ^ c[p * rows + y]) & m));
           }
           EXPECT_EQ(results[0][2 * shifts + shifts - 1], d);
           EXPECT_EQ(results[0][count * shifts + 2 * shifts + shifts - 1], v);
@@ -121,21 +126,21 @@ TEST(IdentificationKernels, EveryPathGivesIdenticalCounts) {
 
 TEST(IdentificationKernels, EveryCoarsePathGivesIdenticalBestShifts) {
   std::mt19937_64 rng(11);
-  const auto paths = ident::available_isas();
+  const auto paths = algo::available_isas();
   for (std::size_t planes : {1u, 6u})
     for (std::size_t pw : {1u, 4u, 8u})
       for (std::size_t shifts : {1u, 9u, 25u})
         for (std::uint32_t min_valid : {1u, 40u}) {
           const std::size_t rec = (planes + 1) * pw, blocks = 3;
-          ident::AlignedWords probe(shifts * rec), cands(blocks * rec * ident::kLanes);
+          algo::AlignedWords probe(shifts * rec), cands(blocks * rec * algo::kLanes);
           for (std::size_t i = 0; i < probe.size(); ++i) probe.data()[i] = rng() | rng();
           for (std::size_t i = 0; i < cands.size(); ++i) cands.data()[i] = rng() & (rng() | rng());
           // Some lanes share values so that ties (first shift wins) occur; one lane is empty.
-          for (std::size_t w = 0; w < rec; ++w) cands.data()[w * ident::kLanes + 5] = 0;
+          for (std::size_t w = 0; w < rec; ++w) cands.data()[w * algo::kLanes + 5] = 0;
           std::vector<std::vector<std::uint32_t>> results;
-          for (ident::Isa isa : paths) {
-            std::vector<std::uint32_t> d(blocks * ident::kLanes, 77), v(d.size(), 77);
-            ident::CoarseTask t;
+          for (algo::Isa isa : paths) {
+            std::vector<std::uint32_t> d(blocks * algo::kLanes, 77), v(d.size(), 77);
+            algo::CoarseTask t;
             t.probe = probe.data();
             t.shifts = shifts;
             t.planes = planes;
@@ -145,29 +150,29 @@ TEST(IdentificationKernels, EveryCoarsePathGivesIdenticalBestShifts) {
             t.block_count = blocks;
             t.best_diff = d.data();
             t.best_valid = v.data();
-            ident::coarse_kernel_for(isa)(t);
+            algo::coarse_kernel_for(isa)(t);
             d.insert(d.end(), v.begin(), v.end());
             results.push_back(d);
           }
           for (std::size_t i = 1; i < results.size(); ++i)
-            EXPECT_EQ(results[i], results[0]) << ident::to_string(paths[i]) << " planes " << planes << " pw " << pw;
-          EXPECT_EQ(results[0][blocks * ident::kLanes + 5], 0u);  // the empty lane has no valid shift
+            EXPECT_EQ(results[i], results[0]) << algo::to_string(paths[i]) << " planes " << planes << " pw " << pw;
+          EXPECT_EQ(results[0][blocks * algo::kLanes + 5], 0u);  // the empty lane has no valid shift
           // Lane 2 of block 1 against a direct search.
           std::uint64_t bd = 1, bv = 0;
-          const std::uint64_t* block = cands.data() + rec * ident::kLanes;
+          const std::uint64_t* block = cands.data() + rec * algo::kLanes;
           for (std::size_t s = 0; s < shifts; ++s) {
             std::uint64_t d = 0, v = 0;
             for (std::size_t w = 0; w < pw; ++w) {
-              const std::uint64_t m = block[(planes * pw + w) * ident::kLanes + 2] & probe.data()[s * rec + planes * pw + w];
+              const std::uint64_t m = block[(planes * pw + w) * algo::kLanes + 2] & probe.data()[s * rec + planes * pw + w];
               v += static_cast<std::uint64_t>(__builtin_popcountll(m));
               for (std::size_t p = 0; p < planes; ++p)
                 d += static_cast<std::uint64_t>(
-                    __builtin_popcountll((block[(p * pw + w) * ident::kLanes + 2] ^ probe.data()[s * rec + p * pw + w]) & m));
+                    __builtin_popcountll((block[(p * pw + w) * algo::kLanes + 2] ^ probe.data()[s * rec + p * pw + w]) & m));
             }
             if (v >= min_valid && (bv == 0 || d * bv < bd * v)) bd = d, bv = v;
           }
-          EXPECT_EQ(results[0][ident::kLanes + 2], bv ? bd : 0u);
-          EXPECT_EQ(results[0][blocks * ident::kLanes + ident::kLanes + 2], bv);
+          EXPECT_EQ(results[0][algo::kLanes + 2], bv ? bd : 0u);
+          EXPECT_EQ(results[0][blocks * algo::kLanes + algo::kLanes + 2], bv);
         }
 }
 
@@ -314,9 +319,15 @@ TEST(Identification, RemoveClearAndErrors) {
   EXPECT_EQ(index.search(t[1], 10), index.search(t[1], 10, SearchStrategy::Exhaustive));
   // A template of another geometry is refused with a clear error.
   auto other = std::make_shared<detail::TemplateData>(t[0].data());
-  other->params.max_shift = static_cast<std::uint8_t>(other->params.max_shift + 1);
+  other->params.orientations = 4;
+  other->orientation.planes = 4;
+  other->orientation.bits.resize(4 * other->orientation.words_per_plane());
   EXPECT_THROW(index.add(5, Template(other)), InvalidArgument);
   EXPECT_THROW(index.search(Template(other), 1), InvalidArgument);
+  // What Matcher compares, the index accepts: the recorded shift radius is informational.
+  auto radius = std::make_shared<detail::TemplateData>(t[0].data());
+  radius->params.max_shift = static_cast<std::uint8_t>(radius->params.max_shift + 1);
+  EXPECT_EQ(index.search(Template(radius), 1).front().score, Matcher(Template(radius)).score(t[0]));
   index.clear();
   EXPECT_EQ(index.size(), 0u);
   EXPECT_TRUE(index.search(t[0], 1).empty());

@@ -1,9 +1,10 @@
 // Matcher: score range, symmetry, self-match, genuine above impostor, kernels agree.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
-#include "features/code_match.hpp"
+#include "algorithm/comparison.hpp"
 #include "features/features.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/matcher.hpp"
@@ -64,18 +65,78 @@ TEST(Matcher, DifferentPalmsScoreLowerThanSamePalm) {
 }
 
 TEST(Matcher, PreparedMatcherAgreesWithMatchAndKernelsAgree) {
+  namespace algo = palmvein::detail::algo;
   const auto set = sample_set();
   const palmvein::Matcher m(set[0][0]);
-  const auto probe = palmvein::detail::prepare_probe(set[0][0].data());
+  const auto probe = algo::prepare_probe(set[0][0].data());
   for (const auto& palm : set)
     for (const auto& t : palm) {
       EXPECT_EQ(m.score(t), palmvein::match(set[0][0], t));
-      // The AVX-512 kernel (when this CPU has it) and the portable one count the same bits.
-      EXPECT_EQ(palmvein::detail::score_prepared(probe, t.data(), palmvein::detail::default_feature_config(), true),
-                palmvein::detail::score_prepared(probe, t.data(), palmvein::detail::default_feature_config(), false));
+      // Every kernel path this CPU runs counts the same bits.
+      for (algo::Isa isa : algo::available_isas())
+        EXPECT_EQ(algo::score(probe, t.data(), algo::kernel_for(isa)), m.score(t)) << algo::to_string(isa);
     }
   palmvein::Matcher moved = std::move(const_cast<palmvein::Matcher&>(m));
   EXPECT_DOUBLE_EQ(moved.score(set[0][0]), 1.0);
+}
+
+// The documented rule (docs/template-format.md, "Matching"), computed cell by cell from the
+// template's flat bit planes with no packing, no kernels and no pre-shifted probe.
+double reference_score(const TemplateData& a, const TemplateData& b) {
+  const auto& cfg = palmvein::detail::default_feature_config();
+  const int r = cfg.max_shift, w = a.orientation.width, h = a.orientation.height, planes = a.orientation.planes;
+  const auto at = [](const palmvein::detail::BitCode& c, int x, int y, int p) {  // p < 0: the mask
+    if (x < 0 || y < 0 || x >= c.width || y >= c.height) return false;
+    return p < 0 ? c.valid(x, y) : c.bit(static_cast<std::size_t>(p), x, y);
+  };
+  // Family similarities at shift (dx, dy): the probe's cell (x - dx, y - dy) against cell (x, y).
+  const auto sims = [&](int dx, int dy) {
+    int valid = 0, diff = 0, lvalid = 0, la = 0, lb = 0, lab = 0;
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        if (at(a.orientation, x - dx, y - dy, -1) && at(b.orientation, x, y, -1)) {
+          ++valid;
+          for (int p = 0; p < planes; ++p) diff += at(a.orientation, x - dx, y - dy, p) != at(b.orientation, x, y, p);
+        }
+        if (at(a.lines, x - dx, y - dy, -1) && at(b.lines, x, y, -1)) {
+          ++lvalid;
+          const bool pa = at(a.lines, x - dx, y - dy, 0), pb = at(b.lines, x, y, 0);
+          la += pa, lb += pb, lab += pa && pb;
+        }
+      }
+    const double min_cells = cfg.min_overlap_fraction * w * h;
+    const double o = valid >= static_cast<int>(min_cells) && valid > 0 ? 1.0 - double(diff) / (double(valid) * planes) : 0.0;
+    const double l = lvalid >= static_cast<int>(min_cells) && lvalid > 0 && la + lb > 0 ? 2.0 * lab / double(la + lb) : 0.0;
+    return std::pair{o, l};
+  };
+  const double wt = cfg.orientation_weight;
+  double so = 0, sl = 0, best = -1;
+  std::vector<std::pair<int, int>> coarse, best_at;
+  for (int dy = -(r / 2) * 2; dy <= r; dy += 2)
+    for (int dx = -(r / 2) * 2; dx <= r; dx += 2) coarse.push_back({dx, dy});
+  for (auto [dx, dy] : coarse) {
+    const auto [o, l] = sims(dx, dy);
+    so = std::max(so, o), sl = std::max(sl, l);
+    const double f = wt * o + (1 - wt) * l;
+    if (f > best) best = f, best_at.clear();
+    if (f == best) best_at.push_back({dx, dy});
+  }
+  for (auto [cx, cy] : best_at)
+    for (int dy = cy - 1; dy <= cy + 1; ++dy)
+      for (int dx = cx - 1; dx <= cx + 1; ++dx)
+        if (std::abs(dx) <= r && std::abs(dy) <= r) {
+          const auto [o, l] = sims(dx, dy);
+          so = std::max(so, o), sl = std::max(sl, l);
+        }
+  return wt * so + (1 - wt) * sl;
+}
+
+TEST(Matcher, EqualsTheCellByCellReference) {
+  const auto set = sample_set();
+  for (std::size_t p = 0; p < set.size(); p += 2)
+    for (const auto& palm : set)
+      for (const auto& t : palm)
+        EXPECT_NEAR(palmvein::match(set[p][0], t), reference_score(set[p][0].data(), t.data()), 1e-12);
 }
 
 TEST(Matcher, ToleratesTranslationWithinTheSearchRange) {

@@ -8,7 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "identification/kernels.hpp"
+#include "algorithm/comparison.hpp"
+#include "algorithm/kernels.hpp"
 #include "identification/layout.hpp"
 #include "identification/thread_pool.hpp"
 #include "identification/tuning.hpp"
@@ -18,12 +19,11 @@
 namespace palmvein {
 inline namespace v1 {
 
-using detail::ident::AlignedWords;
-using detail::ident::CountsKernel;
-using detail::ident::CountsTask;
-using detail::ident::FamilyShape;
+using detail::algo::AlignedRows;
+using detail::algo::AlignedWords;
+using detail::algo::CountsKernel;
+using detail::algo::Isa;
 using detail::ident::IdentTuning;
-using detail::ident::Isa;
 using detail::ident::Layout;
 using detail::ident::PreparedSearchProbe;
 
@@ -58,7 +58,7 @@ PopcountKernel from_isa(Isa isa) {
 
 Isa to_isa(PopcountKernel k) {
   switch (k) {
-    case PopcountKernel::Auto: return detail::ident::best_isa();
+    case PopcountKernel::Auto: return detail::algo::best_isa();
     case PopcountKernel::Portable: return Isa::Portable;
     case PopcountKernel::Avx2: return Isa::Avx2;
     case PopcountKernel::Avx512: return Isa::Avx512;
@@ -145,7 +145,7 @@ void IdentificationOptions::check() const {
 
 std::vector<PopcountKernel> available_popcount_kernels() {
   std::vector<PopcountKernel> out;
-  for (Isa isa : detail::ident::available_isas()) out.push_back(from_isa(isa));
+  for (Isa isa : detail::algo::available_isas()) out.push_back(from_isa(isa));
   return out;
 }
 
@@ -154,8 +154,8 @@ struct IdentificationIndex::Impl {
       : lanes(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency())),
         pool(lanes - 1),
         isa(to_isa(o.kernel)),
-        kernel(detail::ident::kernel_for(isa)),
-        coarse_kernel(detail::ident::coarse_kernel_for(isa)),
+        kernel(detail::algo::kernel_for(isa)),
+        coarse_kernel(detail::algo::coarse_kernel_for(isa)),
         coarse_params{o.coarse_factor ? o.coarse_factor : IdentTuning::kCoarseFactor, o.coarse_radius} {}
 
   mutable std::shared_mutex mutex;
@@ -163,20 +163,20 @@ struct IdentificationIndex::Impl {
   mutable detail::ident::ThreadPool pool;
   Isa isa;
   CountsKernel kernel;
-  detail::ident::CoarseKernel coarse_kernel;
+  detail::algo::CoarseKernel coarse_kernel;
   detail::ident::CoarseParams coarse_params;
 
   std::optional<Layout> layout;
   std::size_t count = 0;
   std::vector<std::uint64_t> ids;
-  AlignedWords orientation, lines;  // count x record words each
-  AlignedWords coarse;               // blocks of kLanes entries (kernels.hpp), zero-padded
+  AlignedRows orientation, lines;  // count x record rows each (layout.hpp)
+  AlignedWords coarse;              // blocks of kLanes entries (algorithm/kernels.hpp), zero-padded
 
-  static constexpr std::size_t kLanes = detail::ident::kLanes;
+  static constexpr std::size_t kLanes = detail::algo::kLanes;
   std::size_t coarse_block_words() const { return layout->coarse().record_words() * kLanes; }
   void grow_to(std::size_t n) {
-    orientation.resize(n * layout->orientation().record_words());
-    lines.resize(n * layout->lines().record_words());
+    orientation.resize(n * layout->orientation_rows());
+    lines.resize(n * layout->line_rows());
     coarse.resize((n + kLanes - 1) / kLanes * coarse_block_words());
   }
   // Moves entry `from`'s coarse lane to entry `to` (to < from), zeroing the old lane.
@@ -187,9 +187,10 @@ struct IdentificationIndex::Impl {
     for (std::size_t w = 0; w < rec; ++w) dst[w * kLanes] = src[w * kLanes], src[w * kLanes] = 0;
   }
 
-  const std::uint64_t* record(const AlignedWords& a, const FamilyShape& s, std::size_t entry) const {
-    return a.data() + entry * s.record_words();
+  const std::uint32_t* orientation_record(std::size_t entry) const {
+    return orientation.data() + entry * layout->orientation_rows();
   }
+  const std::uint32_t* line_record(std::size_t entry) const { return lines.data() + entry * layout->line_rows(); }
 
   // Per-lane scratch for the exact comparison of one run of entries.
   struct FineScratch {
@@ -197,45 +198,24 @@ struct IdentificationIndex::Impl {
   };
 
   // Exact scores of entries [begin, begin + n) pushed into `top`: the first shifts of the whole run
-  // in one kernel call per family, then each candidate's refinement.
+  // in one kernel call per family, then each candidate's refinement (algorithm/comparison.hpp).
   void score_run(const PreparedSearchProbe& probe, std::size_t begin, std::size_t n, FineScratch& s,
                  HitTopK& top) const {
-    const FamilyShape& os = layout->orientation();
-    const FamilyShape& ls = layout->lines();
-    const auto& ofirst = layout->first_shifts_orientation();
-    const auto& lfirst = layout->first_shifts_lines();
-    const std::size_t no = ofirst.size(), nl = lfirst.size();
+    const detail::algo::PreparedProbe& fine = probe.fine;
+    const std::size_t no = fine.o_first.size(), nl = fine.l_first.size();
     s.diff.resize(n * no);
     s.valid.resize(n * no);
     s.ldiff.resize(n * nl);
     s.lvalid.resize(n * nl);
     s.lboth.resize(n * nl);
-    CountsTask t;
-    t.probe = probe.orientation.data();
-    t.shifts = no;
-    t.shift_list = ofirst.data();
-    t.words = os.words;
-    t.planes = os.planes;
-    t.cands = record(orientation, os, begin);
-    t.count = n;
-    t.diff = s.diff.data();
-    t.valid = s.valid.data();
-    kernel(t);
-    t.probe = probe.lines.data();
-    t.shifts = nl;
-    t.shift_list = lfirst.data();
-    t.words = ls.words;
-    t.planes = ls.planes;
-    t.cands = record(lines, ls, begin);
-    t.diff = s.ldiff.data();
-    t.valid = s.lvalid.data();
-    t.both = s.lboth.data();
-    kernel(t);
+    detail::algo::count_first(fine, orientation_record(begin), line_record(begin), n, kernel, s.diff.data(),
+                              s.valid.data(), s.ldiff.data(), s.lvalid.data(), s.lboth.data());
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t entry = begin + i;
-      const Layout::FirstCounts c{s.diff.data() + i * no, s.valid.data() + i * no, s.ldiff.data() + i * nl,
-                                  s.lvalid.data() + i * nl, s.lboth.data() + i * nl};
-      top.push(Hit{layout->finish_score(probe, record(orientation, os, entry), record(lines, ls, entry), kernel, c),
+      const detail::algo::ShiftSearch::FirstCounts c{s.diff.data() + i * no, s.valid.data() + i * no,
+                                                     s.ldiff.data() + i * nl, s.lvalid.data() + i * nl,
+                                                     s.lboth.data() + i * nl};
+      top.push(Hit{detail::algo::finish_score(fine, orientation_record(entry), line_record(entry), kernel, c),
                    ids[entry], entry});
     }
   }
@@ -269,9 +249,9 @@ struct IdentificationIndex::Impl {
 
   // The `m` best entries of the pre-filter, best first.
   std::vector<CoarseHit> coarse_pass(const PreparedSearchProbe& probe, std::size_t m) const {
-    const FamilyShape& cs = layout->coarse();
+    const detail::ident::FamilyShape& cs = layout->coarse();
     // 1. Coarse pass over every entry, kCoarseChunk entries (whole blocks) at a time.
-    static_assert(IdentTuning::kCoarseChunk % detail::ident::kLanes == 0);
+    static_assert(IdentTuning::kCoarseChunk % detail::algo::kLanes == 0);
     std::vector<CoarseTopK> ctops(lanes, CoarseTopK(m, coarse_better));
     std::atomic<std::size_t> next{0};
     pool.parallel_for(lanes, [&](unsigned lane) {
@@ -281,7 +261,7 @@ struct IdentificationIndex::Impl {
         const std::size_t begin = next.fetch_add(IdentTuning::kCoarseChunk, std::memory_order_relaxed);
         if (begin >= count) break;
         const std::size_t n = std::min(IdentTuning::kCoarseChunk, count - begin);
-        detail::ident::CoarseTask t;
+        detail::algo::CoarseTask t;
         t.probe = probe.coarse.data();
         t.shifts = cs.shifts;
         t.planes = cs.planes;
@@ -337,8 +317,8 @@ void IdentificationIndex::add(std::uint64_t id, const Template& templ) {
   const std::size_t e = impl_->count;
   impl_->grow_to(e + 1);
   impl_->ids.push_back(id);
-  layout.write_orientation(data, impl_->orientation.data() + e * layout.orientation().record_words());
-  layout.write_lines(data, impl_->lines.data() + e * layout.lines().record_words());
+  layout.write_orientation(data, impl_->orientation.data() + e * layout.orientation_rows());
+  layout.write_lines(data, impl_->lines.data() + e * layout.line_rows());
   layout.write_coarse(data, impl_->coarse.data() + e / Impl::kLanes * impl_->coarse_block_words(), e % Impl::kLanes);
   impl_->count = e + 1;
 }
@@ -353,11 +333,9 @@ std::size_t IdentificationIndex::remove(std::uint64_t id) {
     if (impl_->ids[e] == id) continue;
     if (out != e) {
       impl_->ids[out] = impl_->ids[e];
-      for (auto [arr, shape] : {std::pair{&impl_->orientation, &layout.orientation()},
-                                std::pair{&impl_->lines, &layout.lines()}}) {
-        const std::size_t w = shape->record_words();
+      for (auto [arr, w] : {std::pair{&impl_->orientation, layout.orientation_rows()},
+                            std::pair{&impl_->lines, layout.line_rows()}})
         std::copy_n(arr->data() + e * w, w, arr->data() + out * w);
-      }
       impl_->move_coarse(e, out);
     }
     ++out;
@@ -380,8 +358,8 @@ void IdentificationIndex::reserve(std::size_t entries) {
   impl_->ids.reserve(entries);
   if (!impl_->layout) return;  // record sizes are known from the first template
   const Layout& layout = *impl_->layout;
-  impl_->orientation.reserve(entries * layout.orientation().record_words());
-  impl_->lines.reserve(entries * layout.lines().record_words());
+  impl_->orientation.reserve(entries * layout.orientation_rows());
+  impl_->lines.reserve(entries * layout.line_rows());
   impl_->coarse.reserve((entries + Impl::kLanes - 1) / Impl::kLanes * impl_->coarse_block_words());
 }
 
@@ -403,9 +381,8 @@ std::size_t IdentificationIndex::bytes_per_template() const {
   std::shared_lock lock(impl_->mutex);
   if (!impl_->layout) return 0;
   const Layout& l = *impl_->layout;
-  return (l.orientation().record_words() + l.lines().record_words() + l.coarse().record_words()) *
-             sizeof(std::uint64_t) +
-         sizeof(std::uint64_t);  // id
+  return (l.orientation_rows() + l.line_rows()) * sizeof(std::uint32_t) +
+         l.coarse().record_words() * sizeof(std::uint64_t) + sizeof(std::uint64_t);  // id
 }
 
 std::size_t IdentificationIndex::shortlist_size() const {

@@ -1,18 +1,14 @@
-// How the identification index lays out the features of one algorithm (BOCV + wide-line codes,
-// template_data.hpp) for fast search, and how it turns popcounts back into the matcher's score.
+// How the identification index lays out the features of one algorithm for fast search.
 //
 // Records (one per enrolled template, each family in its own array, 64-byte aligned):
-//   orientation: `planes` code planes then the mask plane, each padded to whole 512-bit blocks;
-//   lines:       1 code plane then its mask plane, padded the same way;
-//   coarse:      the orientation code downsampled by CoarseParams::factor (planes then mask, no
-//                padding), stored "vertically" in blocks of kLanes candidates (kernels.hpp).
-// Probes are prepared once per search: every shifted copy of each family (the very shifted copies
-// the matcher builds: features/code_match.cpp build_shifted) in the same padded layout, so a
-// comparison is a flat popcount loop over aligned blocks.
-//
-// Exactness: the kernels return integer counts; fine_score() evaluates them with the same
-// expressions, in the same floating-point order, as detail::score_prepared(). A unit test compares
-// the two on real templates so that any drift of the matcher is caught.
+//   orientation, lines: the family's code row-packed (algorithm/row_code.hpp), code planes then the
+//                       mask plane, each a whole number of 512-bit blocks;
+//   coarse:             the orientation code downsampled by CoarseParams::factor (planes then mask,
+//                       flat bit planes, no padding), stored "vertically" in blocks of kLanes
+//                       candidates (algorithm/kernels.hpp).
+// Probes are prepared once per search: the very PreparedProbe that Matcher builds, plus every
+// shifted copy of the coarse code. The exact score is algorithm/comparison.hpp's finish_score over
+// counts of the algorithm's kernels, so the index's scores are Matcher::score's by construction.
 #pragma once
 
 #include <cstddef>
@@ -20,25 +16,26 @@
 #include <cstdint>
 #include <vector>
 
-#include "identification/aligned_words.hpp"
-#include "identification/kernels.hpp"
+#include "algorithm/aligned_array.hpp"
+#include "algorithm/comparison.hpp"
+#include "algorithm/kernels.hpp"
 #include "identification/tuning.hpp"
 #include "template_data.hpp"
 
 namespace palmvein::inline v1::detail::ident {
 
+// The coarse family's record shape.
 struct FamilyShape {
   std::size_t planes = 0;  // code planes in a record
-  std::size_t words = 0;   // words per plane (fine families: a multiple of kWordsPerBlock)
+  std::size_t words = 0;   // 64-bit words per plane
   std::size_t shifts = 0;  // probe variants
   std::size_t record_words() const noexcept { return (planes + 1) * words; }
 };
 
 // A probe laid out for one search.
 struct PreparedSearchProbe {
-  AlignedWords orientation;  // shifts x record
-  AlignedWords lines;
-  AlignedWords coarse;
+  algo::PreparedProbe fine;  // exact comparison (what Matcher holds)
+  algo::AlignedWords coarse;  // coarse shifts x coarse record
 };
 
 // Downsamples a code by `f` per axis: a coarse cell is valid when at least
@@ -59,49 +56,31 @@ class Layout {
   // the matcher cannot handle.
   explicit Layout(const TemplateData& first, CoarseParams coarse = {});
 
-  // Throws InvalidArgument if `t` comes from another algorithm, parameters or geometry.
+  // Throws InvalidArgument if `t` cannot be compared with the first template (the matcher's check).
   void check_compatible(const TemplateData& t) const;
 
-  const FamilyShape& orientation() const noexcept { return orientation_; }
-  const FamilyShape& lines() const noexcept { return lines_; }
+  // Record sizes, in 32-bit rows (fine families) and 64-bit words (coarse).
+  std::size_t orientation_rows() const noexcept { return reference_.orientation_record(); }
+  std::size_t line_rows() const noexcept { return reference_.line_record(); }
   const FamilyShape& coarse() const noexcept { return coarse_; }
 
-  // Write one template's records (out has record_words() words, zero-filled by the caller).
-  void write_orientation(const TemplateData& t, std::uint64_t* out) const;
-  void write_lines(const TemplateData& t, std::uint64_t* out) const;
+  // Write one template's records (out zero-filled by the caller).
+  void write_orientation(const TemplateData& t, std::uint32_t* out) const { algo::write_record(t.orientation, out); }
+  void write_lines(const TemplateData& t, std::uint32_t* out) const { algo::write_record(t.lines, out); }
   // Coarse record into lane `lane` of a block (coarse().record_words() x kLanes words).
   void write_coarse(const TemplateData& t, std::uint64_t* block, std::size_t lane) const;
   std::uint32_t coarse_min_valid() const noexcept { return static_cast<std::uint32_t>(std::max<std::size_t>(1, min_c_)); }
 
   PreparedSearchProbe prepare(const TemplateData& probe) const;
 
-  // The exact score follows detail::score_prepared's shift search: every candidate is counted at
-  // first_shifts() (the shifts with even dx and dy), then finish_score() visits the 8 neighbours of
-  // the best of those and fuses the best orientation and line similarities. When the two families
-  // have different shift radii, first_shifts() holds every shift and nothing is refined.
-  const std::vector<std::uint32_t>& first_shifts_orientation() const noexcept { return o_first_; }
-  const std::vector<std::uint32_t>& first_shifts_lines() const noexcept { return l_first_; }
-  // Counts of one candidate at the first shifts (orientation: od, ov; lines: ld, lv, lb).
-  struct FirstCounts {
-    const std::uint32_t *od, *ov, *ld, *lv, *lb;
-  };
-  // The exact score (== detail::score_prepared) of the candidate whose records are `orec`/`lrec`.
-  double finish_score(const PreparedSearchProbe& probe, const std::uint64_t* orec, const std::uint64_t* lrec,
-                      CountsKernel kernel, const FirstCounts& first) const;
-
  private:
-  std::uint16_t algorithm_;
-  AlgorithmParams params_;
-  int o_width_, o_height_, o_planes_;
-  int l_width_, l_height_;
-  int o_radius_, l_radius_, c_radius_;
+  algo::PreparedProbe reference_;  // the first template, prepared: the geometry all must share
+  int o_width_, o_height_;
+  int c_radius_;
   int c_width_, c_height_;
   int c_factor_ = 2;
-  std::size_t min_o_ = 0, min_l_ = 0, min_c_ = 0;
-  double weight_ = 1;
-  bool independent_ = false;  // families searched over all their shifts independently
-  std::vector<std::uint32_t> o_first_, l_first_;
-  FamilyShape orientation_, lines_, coarse_;
+  std::size_t min_c_ = 0;
+  FamilyShape coarse_;
 };
 
 }  // namespace palmvein::v1::detail::ident

@@ -4,11 +4,11 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#include "identification/kernels.hpp"
+#include "algorithm/kernels.hpp"
 
 #define PALMVEIN_TARGET_AVX2 __attribute__((target("avx2,popcnt")))
 
-namespace palmvein::inline v1::detail::ident {
+namespace palmvein::inline v1::detail::algo {
 
 namespace {
 
@@ -29,24 +29,24 @@ PALMVEIN_TARGET_AVX2 inline std::uint64_t hsum(__m256i v) {
 }  // namespace
 
 PALMVEIN_TARGET_AVX2 void counts_avx2(const CountsTask& t) {
-  const std::size_t rec = (t.planes + 1) * t.words;
+  const std::size_t rec = (t.planes + 1) * t.rows;
   const __m256i zero = _mm256_setzero_si256();
   for (std::size_t c = 0; c < t.count; ++c) {
-    const std::uint64_t* cand = t.cands + c * rec;
-    const std::uint64_t* cmask = cand + t.planes * t.words;
+    const std::uint32_t* cand = t.cands + c * rec;
+    const std::uint32_t* cmask = cand + t.planes * t.rows;
     for (std::size_t s = 0; s < t.shifts; ++s) {
-      const std::uint64_t* pv = t.probe + (t.shift_list ? t.shift_list[s] : s) * rec;
-      const std::uint64_t* pmask = pv + t.planes * t.words;
+      const std::uint32_t* pv = t.probe[s];  // any 32-bit offset: unaligned loads
+      const std::uint32_t* pmask = pv + t.planes * t.probe_stride;
       __m256i accd = zero, accv = zero, accb = zero;
       // Per 32-byte step a byte counter gains at most 8 per plane; flushed to 64-bit lanes every 16 planes.
-      for (std::size_t w = 0; w < t.words; w += 4) {
-        const __m256i m = _mm256_and_si256(_mm256_load_si256(reinterpret_cast<const __m256i*>(cmask + w)),
-                                           _mm256_load_si256(reinterpret_cast<const __m256i*>(pmask + w)));
+      for (std::size_t r = 0; r < t.rows; r += 8) {
+        const __m256i m = _mm256_and_si256(_mm256_load_si256(reinterpret_cast<const __m256i*>(cmask + r)),
+                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pmask + r)));
         accv = _mm256_add_epi64(accv, _mm256_sad_epu8(popcount_bytes(m), zero));
         __m256i bytes = zero, bytes_both = zero;
         for (std::size_t p = 0; p < t.planes; ++p) {
-          const __m256i a = _mm256_load_si256(reinterpret_cast<const __m256i*>(pv + p * t.words + w));
-          const __m256i b = _mm256_load_si256(reinterpret_cast<const __m256i*>(cand + p * t.words + w));
+          const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pv + p * t.probe_stride + r));
+          const __m256i b = _mm256_load_si256(reinterpret_cast<const __m256i*>(cand + p * t.rows + r));
           bytes = _mm256_add_epi8(bytes, popcount_bytes(_mm256_and_si256(_mm256_xor_si256(a, b), m)));
           if (t.both) bytes_both = _mm256_add_epi8(bytes_both, popcount_bytes(_mm256_and_si256(_mm256_and_si256(a, b), m)));
           if ((p & 15) == 15) {  // a byte counter holds at most 16 * 8 = 128 < 256
@@ -108,5 +108,5 @@ PALMVEIN_TARGET_AVX2 void coarse_avx2(const CoarseTask& t) {
   }
 }
 
-}  // namespace palmvein::v1::detail::ident
+}  // namespace palmvein::v1::detail::algo
 #endif

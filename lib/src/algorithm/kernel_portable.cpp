@@ -1,24 +1,37 @@
 // Portable popcount kernel: plain C++20, any CPU. The reference the SIMD paths are tested against.
 #include <bit>
+#include <cstring>
 
-#include "identification/kernels.hpp"
+#include "algorithm/kernels.hpp"
 
-namespace palmvein::inline v1::detail::ident {
+namespace palmvein::inline v1::detail::algo {
 
+namespace {
+// Two rows as one 64-bit word (probe rows sit at any 32-bit offset).
+inline std::uint64_t two_rows(const std::uint32_t* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+}  // namespace
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v3", "popcnt", "default")))
+#endif
 void counts_portable(const CountsTask& t) {
-  const std::size_t rec = (t.planes + 1) * t.words;
+  const std::size_t rec = (t.planes + 1) * t.rows;
   for (std::size_t c = 0; c < t.count; ++c) {
-    const std::uint64_t* cand = t.cands + c * rec;
-    const std::uint64_t* cmask = cand + t.planes * t.words;
+    const std::uint32_t* cand = t.cands + c * rec;
+    const std::uint32_t* cmask = cand + t.planes * t.rows;
     for (std::size_t s = 0; s < t.shifts; ++s) {
-      const std::uint64_t* pv = t.probe + (t.shift_list ? t.shift_list[s] : s) * rec;
-      const std::uint64_t* pmask = pv + t.planes * t.words;
+      const std::uint32_t* pv = t.probe[s];
+      const std::uint32_t* pmask = pv + t.planes * t.probe_stride;
       std::uint64_t d = 0, v = 0, b = 0;
-      for (std::size_t w = 0; w < t.words; ++w) {
-        const std::uint64_t m = pmask[w] & cmask[w];
+      for (std::size_t r = 0; r < t.rows; r += 2) {
+        const std::uint64_t m = two_rows(pmask + r) & two_rows(cmask + r);
         v += static_cast<std::uint64_t>(std::popcount(m));
         for (std::size_t p = 0; p < t.planes; ++p) {
-          const std::uint64_t x = pv[p * t.words + w], y = cand[p * t.words + w];
+          const std::uint64_t x = two_rows(pv + p * t.probe_stride + r), y = two_rows(cand + p * t.rows + r);
           d += static_cast<std::uint64_t>(std::popcount((x ^ y) & m));
           if (t.both) b += static_cast<std::uint64_t>(std::popcount(x & y & m));
         }
@@ -53,4 +66,4 @@ void coarse_portable(const CoarseTask& t) {
   }
 }
 
-}  // namespace palmvein::v1::detail::ident
+}  // namespace palmvein::v1::detail::algo

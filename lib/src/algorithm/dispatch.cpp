@@ -1,10 +1,10 @@
-// Runtime selection of the popcount kernel.
+// Runtime selection of the popcount kernels (kernels.hpp).
 #include <string>
 
-#include "identification/kernels.hpp"
+#include "algorithm/kernels.hpp"
 #include "palmvein/error.hpp"
 
-namespace palmvein::inline v1::detail::ident {
+namespace palmvein::inline v1::detail::algo {
 
 std::string_view to_string(Isa isa) noexcept {
   switch (isa) {
@@ -63,6 +63,11 @@ CountsKernel kernel_for(Isa isa) {
   return counts_portable;
 }
 
+CountsKernel best_kernel() {
+  static const CountsKernel kernel = kernel_for(best_isa());
+  return kernel;
+}
+
 CoarseKernel coarse_kernel_for(Isa isa) {
   if (!cpu_runs(isa))
     throw InvalidArgument("identification: this CPU cannot run the " + std::string(to_string(isa)) + " kernel");
@@ -77,4 +82,4 @@ CoarseKernel coarse_kernel_for(Isa isa) {
   return coarse_portable;
 }
 
-}  // namespace palmvein::v1::detail::ident
+}  // namespace palmvein::v1::detail::algo

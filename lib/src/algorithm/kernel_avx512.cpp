@@ -3,11 +3,11 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#include "identification/kernels.hpp"
+#include "algorithm/kernels.hpp"
 
 #define PALMVEIN_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vpopcntdq,popcnt")))
 
-namespace palmvein::inline v1::detail::ident {
+namespace palmvein::inline v1::detail::algo {
 
 namespace {
 
@@ -18,29 +18,30 @@ PALMVEIN_TARGET_AVX512 inline std::uint64_t hsum(__m512i v) {
   return static_cast<std::uint64_t>(_mm_cvtsi128_si64(q)) + static_cast<std::uint64_t>(_mm_extract_epi64(q, 1));
 }
 
-// kShiftBlock shifts at a time share the candidate's loads.
+// kShiftBlock shifts at a time share the candidate's loads. Probe rows sit at any 32-bit offset
+// (a vertical shift is a row offset): unaligned loads; candidate records are 64-byte aligned.
 template <std::size_t kShiftBlock, bool kBoth>
-PALMVEIN_TARGET_AVX512 inline void block(const CountsTask& t, const std::uint64_t* cand, std::size_t s0,
+PALMVEIN_TARGET_AVX512 inline void block(const CountsTask& t, const std::uint32_t* cand, std::size_t s0,
                                          std::uint32_t* diff, std::uint32_t* valid, std::uint32_t* both) {
-  const std::size_t rec = (t.planes + 1) * t.words;
-  const std::uint64_t* cmask = cand + t.planes * t.words;
+  const std::uint32_t* cmask = cand + t.planes * t.rows;
+  const std::size_t pmask = t.planes * t.probe_stride;
   __m512i accd[kShiftBlock], accv[kShiftBlock], accb[kShiftBlock];
-  const std::uint64_t* pv[kShiftBlock];
+  const std::uint32_t* pv[kShiftBlock];
   for (std::size_t k = 0; k < kShiftBlock; ++k) {
     accd[k] = accv[k] = accb[k] = _mm512_setzero_si512();
-    pv[k] = t.probe + (t.shift_list ? t.shift_list[s0 + k] : s0 + k) * rec;
+    pv[k] = t.probe[s0 + k];
   }
-  for (std::size_t w = 0; w < t.words; w += kWordsPerBlock) {
-    const __m512i cm = _mm512_load_si512(cmask + w);
+  for (std::size_t r = 0; r < t.rows; r += kRowsPerBlock) {
+    const __m512i cm = _mm512_load_si512(cmask + r);
     __m512i m[kShiftBlock];
     for (std::size_t k = 0; k < kShiftBlock; ++k) {
-      m[k] = _mm512_and_si512(cm, _mm512_load_si512(pv[k] + t.planes * t.words + w));
+      m[k] = _mm512_and_si512(cm, _mm512_loadu_si512(pv[k] + pmask + r));
       accv[k] = _mm512_add_epi64(accv[k], _mm512_popcnt_epi64(m[k]));
     }
     for (std::size_t p = 0; p < t.planes; ++p) {
-      const __m512i c = _mm512_load_si512(cand + p * t.words + w);
+      const __m512i c = _mm512_load_si512(cand + p * t.rows + r);
       for (std::size_t k = 0; k < kShiftBlock; ++k) {
-        const __m512i a = _mm512_load_si512(pv[k] + p * t.words + w);
+        const __m512i a = _mm512_loadu_si512(pv[k] + p * t.probe_stride + r);
         // 0x28 = (A ^ B) & C, 0x80 = A & B & C
         accd[k] = _mm512_add_epi64(accd[k], _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(c, a, m[k], 0x28)));
         if constexpr (kBoth)
@@ -48,20 +49,27 @@ PALMVEIN_TARGET_AVX512 inline void block(const CountsTask& t, const std::uint64_
       }
     }
   }
+  // One horizontal sum for the three counts: each total is below 32 * rows * planes < 2^21
+  // (kernels.hpp), so 21-bit fields of the lanes add without carries between them. (The masked
+  // shift: GCC 12 trips -Wuninitialized in the unmasked one.)
   for (std::size_t k = 0; k < kShiftBlock; ++k) {
-    diff[s0 + k] = static_cast<std::uint32_t>(hsum(accd[k]));
-    valid[s0 + k] = static_cast<std::uint32_t>(hsum(accv[k]));
-    if constexpr (kBoth) both[s0 + k] = static_cast<std::uint32_t>(hsum(accb[k]));
+    __m512i packed = _mm512_or_si512(accv[k], _mm512_maskz_slli_epi64(0xff, accd[k], 21));
+    if constexpr (kBoth) packed = _mm512_or_si512(packed, _mm512_maskz_slli_epi64(0xff, accb[k], 42));
+    const std::uint64_t sum = hsum(packed);
+    constexpr std::uint64_t kField = (std::uint64_t{1} << 21) - 1;
+    valid[s0 + k] = static_cast<std::uint32_t>(sum & kField);
+    diff[s0 + k] = static_cast<std::uint32_t>((sum >> 21) & kField);
+    if constexpr (kBoth) both[s0 + k] = static_cast<std::uint32_t>(sum >> 42);
   }
 }
 
 template <bool kBoth>
 PALMVEIN_TARGET_AVX512 void run(const CountsTask& t) {
-  const std::size_t rec = (t.planes + 1) * t.words;
+  const std::size_t rec = (t.planes + 1) * t.rows;
   for (std::size_t c = 0; c < t.count; ++c) {
-    const std::uint64_t* cand = t.cands + c * rec;
+    const std::uint32_t* cand = t.cands + c * rec;
     if (c + 1 < t.count)
-      for (std::size_t off = 0; off < rec; off += kWordsPerBlock)
+      for (std::size_t off = 0; off < rec; off += kRowsPerBlock)
         _mm_prefetch(reinterpret_cast<const char*>(cand + rec + off), _MM_HINT_T0);
     std::uint32_t* diff = t.diff + c * t.shifts;
     std::uint32_t* valid = t.valid + c * t.shifts;
@@ -88,7 +96,7 @@ PALMVEIN_TARGET_AVX512 void coarse_avx512(const CoarseTask& t) {
   for (std::size_t b = 0; b < t.block_count; ++b) {
     const std::uint64_t* block = t.blocks + b * rec * kLanes;
     if (b + 1 < t.block_count)
-      for (std::size_t off = 0; off < rec * kLanes; off += kWordsPerBlock)
+      for (std::size_t off = 0; off < rec * kLanes; off += 8)
         _mm_prefetch(reinterpret_cast<const char*>(block + rec * kLanes + off), _MM_HINT_T0);
     __m512i bd = _mm512_set1_epi64(1), bv = zero;
     for (std::size_t s = 0; s < t.shifts; ++s) {
@@ -120,5 +128,5 @@ PALMVEIN_TARGET_AVX512 void coarse_avx512(const CoarseTask& t) {
   }
 }
 
-}  // namespace palmvein::v1::detail::ident
+}  // namespace palmvein::v1::detail::algo
 #endif

@@ -1,0 +1,99 @@
+#include "algorithm/comparison.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "palmvein/error.hpp"
+
+namespace palmvein::inline v1::detail::algo {
+
+PreparedProbe prepare_probe(const TemplateData& t, const FeatureConfig& cfg) {
+  check_row_packable(t.orientation, "orientation");
+  check_row_packable(t.lines, "line");
+  if (t.lines.planes != 1) throw InvalidArgument("matcher: the line code must have 1 plane");
+  PreparedProbe p;
+  p.algorithm = t.algorithm;
+  p.params = t.params;
+  p.o_width = t.orientation.width;
+  p.o_height = t.orientation.height;
+  p.o_planes = t.orientation.planes;
+  p.l_width = t.lines.width;
+  p.l_height = t.lines.height;
+  p.search = ShiftSearch(t, cfg);
+  p.orientation = ShiftedRows(t.orientation, p.search.orientation_radius());
+  p.lines = ShiftedRows(t.lines, p.search.line_radius());
+  for (const Shift& s : p.search.first_orientation()) p.o_first.push_back(p.orientation.at(s.dx, s.dy));
+  for (const Shift& s : p.search.first_lines()) p.l_first.push_back(p.lines.at(s.dx, s.dy));
+  return p;
+}
+
+void check_comparable(const PreparedProbe& p, const TemplateData& c) {
+  if (c.algorithm != p.algorithm || c.params.roi_size != p.params.roi_size ||
+      c.params.orientations != p.params.orientations)
+    throw InvalidArgument("templates come from different algorithms or parameters (ids " +
+                          std::to_string(p.algorithm) + " and " + std::to_string(c.algorithm) + ")");
+  const auto same = [](const BitCode& code, int w, int h, int planes) {
+    return code.width == w && code.height == h && code.planes == planes &&
+           code.bits.size() == code.words_per_plane() * static_cast<std::size_t>(planes) &&
+           code.mask.size() == code.words_per_plane();
+  };
+  if (!same(c.orientation, p.o_width, p.o_height, p.o_planes) || !same(c.lines, p.l_width, p.l_height, 1))
+    throw InvalidArgument("templates have incompatible code geometry");
+}
+
+namespace {
+
+void run(CountsKernel kernel, const std::uint32_t* const* probe, std::size_t shifts, const ShiftedRows& family,
+         const std::uint32_t* cands, std::size_t count, std::uint32_t* diff, std::uint32_t* valid,
+         std::uint32_t* both) {
+  CountsTask t;
+  t.probe = probe;
+  t.probe_stride = family.stride();
+  t.shifts = shifts;
+  t.rows = family.rows();
+  t.planes = family.planes();
+  t.cands = cands;
+  t.count = count;
+  t.diff = diff;
+  t.valid = valid;
+  t.both = both;
+  kernel(t);
+}
+
+}  // namespace
+
+void count_first(const PreparedProbe& p, const std::uint32_t* orecs, const std::uint32_t* lrecs, std::size_t count,
+                 CountsKernel kernel, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld, std::uint32_t* lv,
+                 std::uint32_t* lb) {
+  run(kernel, p.o_first.data(), p.o_first.size(), p.orientation, orecs, count, od, ov, nullptr);
+  run(kernel, p.l_first.data(), p.l_first.size(), p.lines, lrecs, count, ld, lv, lb);
+}
+
+void count_at(const PreparedProbe& p, const std::uint32_t* orec, const std::uint32_t* lrec, CountsKernel kernel,
+              const Shift* shifts, std::size_t n, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld,
+              std::uint32_t* lv, std::uint32_t* lb) {
+  const std::uint32_t* po[kMaxShifts];
+  const std::uint32_t* pl[kMaxShifts];
+  for (std::size_t i = 0; i < n; ++i) {
+    po[i] = p.orientation.at(shifts[i].dx, shifts[i].dy);
+    pl[i] = p.lines.at(shifts[i].dx, shifts[i].dy);
+  }
+  run(kernel, po, n, p.orientation, orec, 1, od, ov, nullptr);
+  run(kernel, pl, n, p.lines, lrec, 1, ld, lv, lb);
+}
+
+double score(const PreparedProbe& p, const TemplateData& candidate, CountsKernel kernel) {
+  check_comparable(p, candidate);
+  alignas(64) std::uint32_t orec[(kMaxCodePlanes + 1) * kMaxGridRows];
+  alignas(64) std::uint32_t lrec[2 * kMaxGridRows];
+  // Rows below the grid (heights that are not whole blocks) must be zero.
+  if (p.orientation.rows() != static_cast<std::size_t>(p.o_height)) std::fill_n(orec, p.orientation_record(), 0u);
+  if (p.lines.rows() != static_cast<std::size_t>(p.l_height)) std::fill_n(lrec, p.line_record(), 0u);
+  write_record(candidate.orientation, orec);
+  write_record(candidate.lines, lrec);
+  std::uint32_t od[kMaxShifts], ov[kMaxShifts], ld[kMaxShifts], lv[kMaxShifts], lb[kMaxShifts];
+  count_first(p, orec, lrec, 1, kernel, od, ov, ld, lv, lb);
+  return finish_score(p, orec, lrec, kernel, ShiftSearch::FirstCounts{od, ov, ld, lv, lb});
+}
+
+}  // namespace palmvein::v1::detail::algo

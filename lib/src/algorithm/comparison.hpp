@@ -1,0 +1,65 @@
+// Comparison of a prepared probe with candidates: what Matcher (one candidate at a time) and the
+// 1:N index (runs of candidates stored as records) share. The score is ShiftSearch's rule over the
+// kernels' counts; nothing here computes a similarity of its own.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "algorithm/kernels.hpp"
+#include "algorithm/row_code.hpp"
+#include "algorithm/shift_search.hpp"
+#include "features/feature_config.hpp"
+#include "template_data.hpp"
+
+namespace palmvein::inline v1::detail::algo {
+
+// A probe prepared for many comparisons: each family as ShiftedRows, the shift search, and the
+// probe's addresses at the shifts every candidate is counted at first.
+struct PreparedProbe {
+  std::uint16_t algorithm = 0;
+  AlgorithmParams params;
+  // Geometry every candidate must share.
+  int o_width = 0, o_height = 0, o_planes = 0, l_width = 0, l_height = 0;
+  ShiftSearch search;
+  ShiftedRows orientation, lines;
+  std::vector<const std::uint32_t*> o_first, l_first;  // orientation.at / lines.at of the first shifts
+
+  std::size_t orientation_record() const noexcept { return (orientation.planes() + 1) * orientation.rows(); }
+  std::size_t line_record() const noexcept { return 2 * lines.rows(); }
+};
+
+// Throws InvalidArgument for codes the matcher cannot handle.
+PreparedProbe prepare_probe(const TemplateData& probe, const FeatureConfig& cfg = default_feature_config());
+
+// Throws InvalidArgument unless `candidate` comes from the probe's algorithm, parameters and
+// geometry. (The recorded shift radius is informational and may differ.)
+void check_comparable(const PreparedProbe& probe, const TemplateData& candidate);
+
+// Counts both families of one candidate (its records `orec`, `lrec`) at `n` shifts.
+void count_at(const PreparedProbe& probe, const std::uint32_t* orec, const std::uint32_t* lrec, CountsKernel kernel,
+              const Shift* shifts, std::size_t n, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld,
+              std::uint32_t* lv, std::uint32_t* lb);
+
+// The score of the candidate with records `orec`, `lrec` whose first-shift counts are `first`.
+inline double finish_score(const PreparedProbe& probe, const std::uint32_t* orec, const std::uint32_t* lrec,
+                           CountsKernel kernel, const ShiftSearch::FirstCounts& first) {
+  return probe.search.score(first, [&](const Shift* shifts, std::size_t n, std::uint32_t* od, std::uint32_t* ov,
+                                       std::uint32_t* ld, std::uint32_t* lv, std::uint32_t* lb) {
+    count_at(probe, orec, lrec, kernel, shifts, n, od, ov, ld, lv, lb);
+  });
+}
+
+// Counts a run of `count` candidates (records back to back) at the first shifts.
+void count_first(const PreparedProbe& probe, const std::uint32_t* orecs, const std::uint32_t* lrecs, std::size_t count,
+                 CountsKernel kernel, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld, std::uint32_t* lv,
+                 std::uint32_t* lb);
+
+// The fused similarity in [0, 1] of one candidate template (checked with check_comparable).
+double score(const PreparedProbe& probe, const TemplateData& candidate, CountsKernel kernel);
+inline double score(const PreparedProbe& probe, const TemplateData& candidate) {
+  return score(probe, candidate, best_kernel());
+}
+
+}  // namespace palmvein::v1::detail::algo

@@ -1,0 +1,68 @@
+// Row-packed codes: the form in which the kernels (kernels.hpp) read a feature family's code.
+//
+// A template stores each family as flat bit planes (template_data.hpp). For comparison each grid
+// row (at most kMaxRowCells cells) becomes one 32-bit word, LSB = cell x = 0; a plane is `rows`
+// such words (the grid height rounded up to whole 512-bit blocks, zero rows below the grid).
+// For the 32-cell grids of the default algorithm the flat plane and the row-packed plane are the
+// same bytes.
+//
+// A probe is prepared once as ShiftedRows: one copy per horizontal shift dx, each plane framed by
+// `pad` zero rows above and below, so that the probe translated by (dx, dy) is read in place at a
+// row offset. That is 2r+1 copies instead of the (2r+1)^2 fully shifted ones, and a comparison
+// builds nothing per shift.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "algorithm/aligned_array.hpp"
+#include "algorithm/kernels.hpp"
+#include "template_data.hpp"
+
+namespace palmvein::inline v1::detail::algo {
+
+inline constexpr int kMaxRowCells = 32;   // grid width the row-packed kernels handle
+inline constexpr int kMaxGridRows = 64;   // grid height (the template format's limit)
+inline constexpr int kMaxCodePlanes = 16;  // the template format's limit
+inline constexpr int kMaxShiftRadius = 16;
+inline constexpr std::size_t kMaxShifts = (2 * kMaxShiftRadius + 1) * (2 * kMaxShiftRadius + 1);
+
+// Rows per plane of a record for a grid of `height` rows.
+constexpr std::size_t record_rows(int height) noexcept {
+  return (static_cast<std::size_t>(height) + kRowsPerBlock - 1) / kRowsPerBlock * kRowsPerBlock;
+}
+// Rows of a whole record (code planes, then the mask plane).
+constexpr std::size_t record_size(const BitCode& code) noexcept {
+  return (std::size_t{code.planes} + 1) * record_rows(code.height);
+}
+
+// Throws InvalidArgument when the kernels cannot read `code` (too wide, too tall, inconsistent).
+void check_row_packable(const BitCode& code, const char* family);
+
+// Writes `code` row-packed into `out` (record_size(code) rows, zero-filled by the caller).
+void write_record(const BitCode& code, std::uint32_t* out);
+
+// Every horizontal translate of one code within +-radius cells (cells shifted in from outside the
+// grid are invalid), each plane padded with `pad` = radius zero rows above and below.
+class ShiftedRows {
+ public:
+  ShiftedRows() = default;
+  ShiftedRows(const BitCode& code, int radius);
+
+  int radius() const noexcept { return radius_; }
+  std::size_t planes() const noexcept { return planes_; }
+  std::size_t rows() const noexcept { return rows_; }      // rows counted per plane (record_rows)
+  std::size_t stride() const noexcept { return stride_; }  // rows from one plane to the next
+  // Row 0 of plane 0 of the code translated by (dx, dy): cell (x, y) then holds the code's cell
+  // (x - dx, y - dy). |dx|, |dy| <= radius().
+  const std::uint32_t* at(int dx, int dy) const noexcept {
+    return data_.data() + static_cast<std::size_t>(dx + radius_) * (planes_ + 1) * stride_ + pad_ - dy;
+  }
+
+ private:
+  int radius_ = 0;
+  std::size_t planes_ = 0, rows_ = 0, pad_ = 0, stride_ = 0;
+  AlignedRows data_;
+};
+
+}  // namespace palmvein::v1::detail::algo
