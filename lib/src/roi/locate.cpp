@@ -364,7 +364,7 @@ PalmLocation locate_once(const cv::Mat& gray, const RoiParams& p, bool log_scale
     out.hand_mean = sum / n;
     out.saturated_fraction = saturated / n;
   }
-  if (out.hand_mean < p.hand_dark_mean) return out.failure = RoiFailure::TooDark, out;
+  if (out.hand_mean < p.hand_refuse_mean) return out.failure = RoiFailure::TooDark, out;
   if (out.saturated_fraction > p.hand_saturated_max) return out.failure = RoiFailure::TooBright, out;
 
   // Palm centre and size.

@@ -35,7 +35,13 @@ struct RoiParams {
   // --- Exposure (8-bit grey levels) ---
   int dark_frame_p99 = 40;         // 99th percentile below this: the whole frame is too dark
   int bright_frame_median = 245;   // median at or above this: the frame is washed out
-  int hand_dark_mean = 45;         // mean of the hand below this: too dark
+  int hand_dark_mean = 45;         // exposure score 0 at this hand mean: quality, "too dark" advice
+  // Mean of the hand below this: refused as too dark. Below hand_dark_mean on purpose: the
+  // gain-invariant feature codes still match a dim hand (casia940 tune frames darkened by gamma 1.7:
+  // 13 of 25 refused at 45, none at 30, FNMR@1e-3 of their pairs 53 % -> 1.3 %; issue #7,
+  // docs/evaluation.md "Ablations"). Whether the texture suffices is the features' texture gate
+  // (min_abs_energy); a dark frame: dark_frame_p99.
+  int hand_refuse_mean = 30;
   int saturated_level = 250;       // a pixel at or above this is saturated
   double hand_saturated_max = 0.20;  // more saturated hand pixels than this: too bright
   int good_mean_low = 70;          // hand mean inside [low, high] counts as well exposed
