@@ -1,24 +1,67 @@
 // palmvein: the command-line tool. Subcommands are dispatched from one table (commands.cpp).
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <string>
 
 #include "commands.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/version.hpp"
 
+namespace {
+
+// "palmvein 0.1.0 (algorithm 1: bocv6-wld)"
+std::string version_line() {
+  const std::uint16_t id = palmvein::default_algorithm_id();
+  return std::string("palmvein ") + palmvein::version_string() + " (algorithm " + std::to_string(id) + ": " +
+         palmvein::algorithm_name(id) + ")";
+}
+
+std::string command_names() {
+  std::string names;
+  for (const auto& entry : palmvein::cli::command_table()) names += (names.empty() ? "" : ", ") + std::string(entry.name);
+  return names;
+}
+
+bool is_command(const char* word) {
+  for (const auto& entry : palmvein::cli::command_table())
+    if (entry.name == word) return true;
+  return false;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"palmvein: palm-vein recognition (capture, enrol, verify, identify, evaluate)", "palmvein"};
-  app.set_version_flag("--version", palmvein::version_string());
+  app.set_version_flag("--version", version_line());
   app.require_subcommand(1);
   int exit_code = palmvein::cli::kExitOk;
   for (const auto& entry : palmvein::cli::command_table()) entry.add(app, exit_code);
+  // The first word names the command: "help [CMD]" prints help, anything unknown is named.
+  if (argc >= 2 && argv[1][0] != '-') {
+    if (std::strcmp(argv[1], "help") == 0) {
+      if (argc == 2) return std::fputs(app.help().c_str(), stdout) < 0 ? palmvein::cli::kExitError : 0;
+      if (argc == 3 && is_command(argv[2])) return std::fputs(app.get_subcommand(argv[2])->help().c_str(), stdout) < 0;
+      std::fprintf(stderr, "palmvein: error: %s (commands: %s)\n",
+                   argc == 3 ? ("unknown command '" + std::string(argv[2]) + "'").c_str() : "help takes one command",
+                   command_names().c_str());
+      return palmvein::cli::kExitError;
+    }
+    if (!is_command(argv[1])) {
+      std::fprintf(stderr, "palmvein: error: unknown command '%s' (commands: %s; see 'palmvein --help')\n", argv[1],
+                   command_names().c_str());
+      return palmvein::cli::kExitError;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" with exit code 0: let CLI11 print them.
     if (e.get_exit_code() == 0) return app.exit(e);
-    // Usage errors: one clear line, exit 2.
-    std::fprintf(stderr, "palmvein: error: %s (see 'palmvein --help')\n", e.what());
+    // Usage errors: one clear line, exit 2, pointing at the command's own help.
+    const auto chosen = app.get_subcommands();
+    const std::string help = chosen.empty() ? "palmvein --help" : "palmvein " + chosen.front()->get_name() + " --help";
+    std::fprintf(stderr, "palmvein: error: %s (see '%s')\n", e.what(), help.c_str());
     return palmvein::cli::kExitError;
   } catch (const palmvein::Error& e) {
     std::fprintf(stderr, "palmvein: error: %s\n", e.what());

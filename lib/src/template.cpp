@@ -9,7 +9,9 @@
 #include <cstring>
 #include <string>
 
+#include "algorithm/algorithms.hpp"
 #include "palmvein/error.hpp"
+#include "palmvein/version.hpp"
 #include "template_data.hpp"
 
 namespace palmvein {
@@ -151,8 +153,10 @@ TemplateData deserialize(std::span<const std::uint8_t> bytes) {
   std::uint32_t stored = 0;
   for (int i = 0; i < 4; ++i) stored |= std::uint32_t{bytes[end + static_cast<std::size_t>(i)]} << (8 * i);
   if (stored != crc32(bytes.first(end))) throw FormatError("template checksum mismatch (corrupt bytes)");
-  if (algorithm != kAlgorithmBocvWld)
-    throw FormatError("template algorithm id " + std::to_string(algorithm) + " is unknown to this library");
+  if (!algo::find_algorithm(algorithm))
+    throw FormatError("template of algorithm " + std::to_string(algorithm) + ", which this library (" +
+                      version_string() + ", algorithm " + std::to_string(algo::default_algorithm().id) +
+                      ") does not know: re-enrol the palm with this library");
   d.algorithm = algorithm;
   if (d.params.roi_size < 32 || d.params.roi_size > 1024)
     throw FormatError("template ROI size " + std::to_string(d.params.roi_size) + " is out of range (32..1024)");

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "algorithm/comparison.hpp"
@@ -164,6 +165,15 @@ TEST(Matcher, IncompatibleTemplatesThrow) {
   d.orientation.bits.resize(4 * d.orientation.words_per_plane());
   const Template b(std::make_shared<const TemplateData>(d));
   EXPECT_THROW((void)palmvein::match(a, b), palmvein::InvalidArgument);
+  // Another algorithm id: refused with what to do about it.
+  TemplateData other = a.data();
+  other.algorithm = 2;
+  try {
+    (void)palmvein::match(a, Template(std::make_shared<const TemplateData>(other)));
+    ADD_FAILURE() << "no exception";
+  } catch (const palmvein::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("re-enrol"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Matcher, EmptyOverlapGivesLowestScore) {

@@ -100,7 +100,8 @@ TEST(Template, FieldValidationMessages) {
   {
     Bytes b = good;
     put16(b, 6, 77);  // an algorithm this library does not know
-    EXPECT_NE(error_of(with_crc(b)).find("algorithm"), std::string::npos);
+    EXPECT_NE(error_of(with_crc(b)).find("algorithm 77"), std::string::npos);
+    EXPECT_NE(error_of(with_crc(b)).find("re-enrol"), std::string::npos);  // says what to do
   }
   {
     Bytes b = good;  // a huge payload length: refused before any allocation

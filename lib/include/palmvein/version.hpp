@@ -1,5 +1,14 @@
+// Library version and the recognition algorithm it implements.
 #pragma once
+
+#include <cstdint>
+
 #include "palmvein/export.hpp"
+
 PALMVEIN_NAMESPACE_BEGIN
 PALMVEIN_API const char* version_string() noexcept;  // "0.1.0"
+// The algorithm id that TemplateExtractor writes into templates (Template::algorithm()).
+PALMVEIN_API std::uint16_t default_algorithm_id() noexcept;
+// Short name of an algorithm this library reads and compares ("bocv6-wld"), nullptr if unknown.
+PALMVEIN_API const char* algorithm_name(std::uint16_t id) noexcept;
 PALMVEIN_NAMESPACE_END

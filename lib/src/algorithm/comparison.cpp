@@ -28,10 +28,14 @@ PreparedProbe prepare_probe(const TemplateData& t, const FeatureConfig& cfg) {
 }
 
 void check_comparable(const PreparedProbe& p, const TemplateData& c) {
-  if (c.algorithm != p.algorithm || c.params.roi_size != p.params.roi_size ||
-      c.params.orientations != p.params.orientations)
-    throw InvalidArgument("templates come from different algorithms or parameters (ids " +
-                          std::to_string(p.algorithm) + " and " + std::to_string(c.algorithm) + ")");
+  if (c.algorithm != p.algorithm)
+    throw InvalidArgument("templates of algorithms " + std::to_string(p.algorithm) + " and " +
+                          std::to_string(c.algorithm) + " cannot be compared: re-enrol the older one with this library");
+  if (c.params.roi_size != p.params.roi_size || c.params.orientations != p.params.orientations)
+    throw InvalidArgument("templates come from different parameters of algorithm " + std::to_string(p.algorithm) +
+                          " (ROI " + std::to_string(p.params.roi_size) + "/" + std::to_string(c.params.roi_size) +
+                          ", orientations " + std::to_string(p.params.orientations) + "/" +
+                          std::to_string(c.params.orientations) + ")");
   const auto same = [](const BitCode& code, int w, int h, int planes) {
     return code.width == w && code.height == h && code.planes == planes &&
            code.bits.size() == code.words_per_plane() * static_cast<std::size_t>(planes) &&
