@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -138,6 +139,40 @@ TEST(Matcher, EqualsTheCellByCellReference) {
     for (const auto& palm : set)
       for (const auto& t : palm)
         EXPECT_NEAR(palmvein::match(set[p][0], t), reference_score(set[p][0].data(), t.data()), 1e-12);
+}
+
+// Grids other than the default 32x32 (rows narrower than a word, heights that are not whole
+// 512-bit blocks) take the general packing path: still the documented rule, cell by cell.
+TEST(Matcher, OtherGridSizesEqualTheReference) {
+  std::mt19937 rng(5);
+  const auto random_template = [&](int w, int h, int planes, const TemplateData* like) {
+    TemplateData t;
+    t.params.orientations = static_cast<std::uint8_t>(planes);
+    for (palmvein::detail::BitCode* c : {&t.orientation, &t.lines}) {
+      *c = palmvein::detail::make_code(w, h, c == &t.orientation ? planes : 1);
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+          const bool valid = (x + y) % 7 != 0 && rng() % 8 != 0;
+          palmvein::detail::set_valid(*c, x, y, valid);
+          for (int p = 0; p < c->planes; ++p) {
+            // Correlated with `like` (a genuine-looking pair) or independent.
+            const palmvein::detail::BitCode* src = like ? (c == &t.orientation ? &like->orientation : &like->lines) : nullptr;
+            const bool bit = src ? src->bit(static_cast<std::size_t>(p), x, y) != (rng() % 6 == 0) : rng() % 2 == 0;
+            if (valid) palmvein::detail::set_bit(*c, static_cast<std::size_t>(p), x, y, bit);
+          }
+        }
+    }
+    return t;
+  };
+  for (auto [w, h] : {std::pair{20, 24}, std::pair{32, 40}, std::pair{17, 17}}) {
+    const TemplateData a = random_template(w, h, 6, nullptr);
+    const TemplateData b = random_template(w, h, 6, &a), c = random_template(w, h, 6, nullptr);
+    const Template ta(std::make_shared<const TemplateData>(a)), tb(std::make_shared<const TemplateData>(b)),
+        tc(std::make_shared<const TemplateData>(c));
+    EXPECT_NEAR(palmvein::match(ta, tb), reference_score(a, b), 1e-12) << w << "x" << h;
+    EXPECT_NEAR(palmvein::match(ta, tc), reference_score(a, c), 1e-12) << w << "x" << h;
+    EXPECT_GT(palmvein::match(ta, tb), palmvein::match(ta, tc) + 0.1) << w << "x" << h;
+  }
 }
 
 TEST(Matcher, ToleratesTranslationWithinTheSearchRange) {
