@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <opencv2/imgproc.hpp>
+
 #include "algorithm/comparison.hpp"
 #include "features/features.hpp"
 #include "palmvein/error.hpp"
@@ -32,8 +34,21 @@ std::vector<std::vector<Template>> sample_set() {
   return set;
 }
 
+// The matcher's configuration without the pose search: translation only.
+palmvein::detail::FeatureConfig translation_only() {
+  palmvein::detail::FeatureConfig cfg;
+  cfg.pose_variant_count = 0;
+  return cfg;
+}
+
+double score_with(const Template& a, const Template& b, const palmvein::detail::FeatureConfig& cfg) {
+  namespace algo = palmvein::detail::algo;
+  return algo::score(algo::prepare_probe(a.data(), cfg), b.data());
+}
+
 TEST(Matcher, ScoresAreSymmetricBoundedAndSelfMatchIsMax) {
   const auto set = sample_set();
+  const auto translation = translation_only();
   std::vector<const Template*> all;
   for (const auto& palm : set)
     for (const auto& t : palm) all.push_back(&t);
@@ -41,13 +56,39 @@ TEST(Matcher, ScoresAreSymmetricBoundedAndSelfMatchIsMax) {
     EXPECT_DOUBLE_EQ(palmvein::match(*a, *a), 1.0);
     for (const Template* b : all) {
       const double ab = palmvein::match(*a, *b);
-      EXPECT_EQ(ab, palmvein::match(*b, *a));  // exactly symmetric
+      // The translation search is exactly symmetric; the pose search tries the probe's variants
+      // only, so the full score may differ a little between the two directions.
+      EXPECT_EQ(score_with(*a, *b, translation), score_with(*b, *a, translation));
+      EXPECT_NEAR(ab, palmvein::match(*b, *a), 0.03);
+      EXPECT_GE(ab, score_with(*a, *b, translation));  // the pose search only adds candidates
       EXPECT_GE(ab, palmvein::kLowestScore);
       EXPECT_LE(ab, 1.0);
       if (a != b) {
         EXPECT_LT(ab, 1.0);
       }
     }
+  }
+}
+
+// A probe turned by 6 degrees or drawn 8 % larger than the enrolled capture (another sensor, another
+// ROI cutter): the pose search finds it, and leaves an impostor an impostor.
+TEST(Matcher, PoseSearchRecoversRotationAndScale) {
+  const auto translation = translation_only();
+  const Template enrolled = make_template(21);
+  const Template impostor = make_template(22);
+  const Template turned = make_template(21, 0, 0, 6, 3);
+  const auto roi = palmvein::testing::render_palm(21, 0, 0, 0, 4);
+  cv::Mat zoomed;
+  cv::resize(roi(cv::Rect(5, 5, roi.cols - 10, roi.rows - 10)), zoomed, roi.size(), 0, 0, cv::INTER_LINEAR);
+  const Template larger(std::make_shared<const TemplateData>(palmvein::detail::compute_features(zoomed)));
+  for (const Template* probe : {&turned, &larger}) {
+    EXPECT_GT(palmvein::match(*probe, enrolled), score_with(*probe, enrolled, translation) + 0.02);
+    EXPECT_GT(palmvein::match(*probe, enrolled), palmvein::match(*probe, impostor) + 0.1);
+  }
+  // Below the gate nothing changes.
+  const double far = score_with(turned, impostor, translation);
+  if (far < palmvein::detail::default_feature_config().pose_gate) {
+    EXPECT_EQ(palmvein::match(turned, impostor), far);
   }
 }
 
@@ -82,8 +123,8 @@ TEST(Matcher, PreparedMatcherAgreesWithMatchAndKernelsAgree) {
   EXPECT_DOUBLE_EQ(moved.score(set[0][0]), 1.0);
 }
 
-// The documented rule (docs/template-format.md, "Matching"), computed cell by cell from the
-// template's flat bit planes with no packing, no kernels and no pre-shifted probe.
+// The documented translation search (docs/template-format.md, "Matching"), computed cell by cell
+// from the template's flat bit planes with no packing, no kernels and no pre-shifted probe.
 double reference_score(const TemplateData& a, const TemplateData& b) {
   const auto& cfg = palmvein::detail::default_feature_config();
   const int r = cfg.max_shift, w = a.orientation.width, h = a.orientation.height, planes = a.orientation.planes;
@@ -138,7 +179,7 @@ TEST(Matcher, EqualsTheCellByCellReference) {
   for (std::size_t p = 0; p < set.size(); p += 2)
     for (const auto& palm : set)
       for (const auto& t : palm)
-        EXPECT_NEAR(palmvein::match(set[p][0], t), reference_score(set[p][0].data(), t.data()), 1e-12);
+        EXPECT_NEAR(score_with(set[p][0], t, translation_only()), reference_score(set[p][0].data(), t.data()), 1e-12);
 }
 
 // Grids other than the default 32x32 (rows narrower than a word, heights that are not whole
@@ -169,8 +210,8 @@ TEST(Matcher, OtherGridSizesEqualTheReference) {
     const TemplateData b = random_template(w, h, 6, &a), c = random_template(w, h, 6, nullptr);
     const Template ta(std::make_shared<const TemplateData>(a)), tb(std::make_shared<const TemplateData>(b)),
         tc(std::make_shared<const TemplateData>(c));
-    EXPECT_NEAR(palmvein::match(ta, tb), reference_score(a, b), 1e-12) << w << "x" << h;
-    EXPECT_NEAR(palmvein::match(ta, tc), reference_score(a, c), 1e-12) << w << "x" << h;
+    EXPECT_NEAR(score_with(ta, tb, translation_only()), reference_score(a, b), 1e-12) << w << "x" << h;
+    EXPECT_NEAR(score_with(ta, tc, translation_only()), reference_score(a, c), 1e-12) << w << "x" << h;
     EXPECT_GT(palmvein::match(ta, tb), palmvein::match(ta, tc) + 0.1) << w << "x" << h;
   }
 }

@@ -1,6 +1,10 @@
 #include "algorithm/comparison.hpp"
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
 #include <string>
 
 #include "palmvein/error.hpp"
@@ -22,6 +26,7 @@ PreparedProbe prepare_probe(const TemplateData& t, const FeatureConfig& cfg) {
   p.search = ShiftSearch(t, cfg);
   p.orientation = ShiftedRows(t.orientation, p.search.orientation_radius());
   p.lines = ShiftedRows(t.lines, p.search.line_radius());
+  if (p.search.pose_variants() > 0) p.poses = std::make_shared<PreparedProbe::LazyPoses>(t, cfg, p.search);
   for (const Shift& s : p.search.first_orientation()) p.o_first.push_back(p.orientation.at(s.dx, s.dy));
   for (const Shift& s : p.search.first_lines()) p.l_first.push_back(p.lines.at(s.dx, s.dy));
   return p;
@@ -76,14 +81,56 @@ void count_first(const PreparedProbe& p, const std::uint32_t* orecs, const std::
 void count_at(const PreparedProbe& p, const std::uint32_t* orec, const std::uint32_t* lrec, CountsKernel kernel,
               const Shift* shifts, std::size_t n, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld,
               std::uint32_t* lv, std::uint32_t* lb) {
+  // Every variant has the probe's geometry (rows, stride): one kernel call per family for all.
   const std::uint32_t* po[kMaxShifts];
   const std::uint32_t* pl[kMaxShifts];
   for (std::size_t i = 0; i < n; ++i) {
-    po[i] = p.orientation.at(shifts[i].dx, shifts[i].dy);
-    pl[i] = p.lines.at(shifts[i].dx, shifts[i].dy);
+    po[i] = p.orientation_of(shifts[i].variant).at(shifts[i].dx, shifts[i].dy);
+    pl[i] = p.lines_of(shifts[i].variant).at(shifts[i].dx, shifts[i].dy);
   }
   run(kernel, po, n, p.orientation, orec, 1, od, ov, nullptr);
   run(kernel, pl, n, p.lines, lrec, 1, ld, lv, lb);
+}
+
+namespace {
+
+// The resampler of one pose for one grid, made once per process (the tables do not depend on the
+// probe).
+const PoseResampler& resampler(int width, int height, const FeatureConfig::PoseVariant& v) {
+  static std::mutex mutex;
+  static std::map<std::tuple<int, int, double, double>, std::unique_ptr<const PoseResampler>> cache;
+  std::lock_guard lock(mutex);
+  auto& slot = cache[{width, height, v.scale, v.degrees}];
+  if (!slot) slot = std::make_unique<const PoseResampler>(width, height, v.scale, v.degrees);
+  return *slot;
+}
+
+}  // namespace
+
+struct PreparedProbe::LazyPoses {
+  LazyPoses(const TemplateData& t, const FeatureConfig& cfg, const ShiftSearch& search)
+      : orientation(t.orientation), lines(t.lines), o_radius(search.orientation_radius()),
+        l_radius(search.line_radius()) {
+    for (int v = 0; v < search.pose_variants(); ++v) variants.push_back(cfg.pose_variants[v]);
+    made = std::make_unique<std::once_flag[]>(variants.size());
+    poses.resize(variants.size());
+  }
+  BitCode orientation, lines;
+  int o_radius, l_radius;
+  std::vector<FeatureConfig::PoseVariant> variants;
+  std::unique_ptr<std::once_flag[]> made;
+  std::vector<Pose> poses;
+};
+
+const PreparedProbe::Pose& PreparedProbe::pose(int variant) const {
+  LazyPoses& lp = *poses;
+  const auto i = static_cast<std::size_t>(variant - 1);
+  std::call_once(lp.made[i], [&] {
+    const FeatureConfig::PoseVariant& v = lp.variants[i];
+    lp.poses[i] = Pose{ShiftedRows(lp.orientation, lp.o_radius, &resampler(lp.orientation.width, lp.orientation.height, v)),
+                       ShiftedRows(lp.lines, lp.l_radius, &resampler(lp.lines.width, lp.lines.height, v))};
+  });
+  return lp.poses[i];
 }
 
 double score(const PreparedProbe& p, const TemplateData& candidate, CountsKernel kernel) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "algorithm/kernels.hpp"
@@ -24,6 +25,16 @@ struct PreparedProbe {
   int o_width = 0, o_height = 0, o_planes = 0, l_width = 0, l_height = 0;
   ShiftSearch search;
   ShiftedRows orientation, lines;
+  // The pose variants of the probe (FeatureConfig::pose_variants), variant v at index v - 1, made
+  // on first use (most comparisons never reach the pose search). Thread-safe.
+  struct Pose {
+    ShiftedRows orientation, lines;
+  };
+  const Pose& pose(int variant) const;
+  const ShiftedRows& orientation_of(int variant) const { return variant == 0 ? orientation : pose(variant).orientation; }
+  const ShiftedRows& lines_of(int variant) const { return variant == 0 ? lines : pose(variant).lines; }
+  struct LazyPoses;
+  std::shared_ptr<LazyPoses> poses;  // shared by moved-from copies; owns the probe's codes
   std::vector<const std::uint32_t*> o_first, l_first;  // orientation.at / lines.at of the first shifts
 
   std::size_t orientation_record() const noexcept { return (orientation.planes() + 1) * orientation.rows(); }

@@ -1,5 +1,7 @@
 #include "algorithm/row_code.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -46,7 +48,57 @@ void write_record(const BitCode& code, std::uint32_t* out) {
   for (std::size_t p = 0; p <= code.planes; ++p) rows_of(code, p, out + p * rows);
 }
 
-ShiftedRows::ShiftedRows(const BitCode& code, int radius)
+PoseResampler::PoseResampler(int width, int height, double scale, double degrees)
+    : width_(width), height_(height), full_(width == 32 ? ~std::uint32_t{0} : ((std::uint32_t{1} << width) - 1)) {
+  if (width < 1 || width > kMaxRowCells || height < 1 || height > kMaxGridRows || !(scale >= 0.5 && scale <= 2) ||
+      !(degrees >= -20 && degrees <= 20))
+    throw InvalidArgument("matcher: pose variant out of range (scale 0.5..2, degrees -20..20)");
+  const double s = std::sin(degrees * 3.14159265358979323846 / 180.0);
+  const double cx = (width - 1) / 2.0, cy = (height - 1) / 2.0;
+  // Rotation (inverse map, small angle): source = (x + s (y - cy), y - s (x - cx)).
+  std::vector<int> offset(static_cast<std::size_t>(width));
+  for (int x = 0; x < width; ++x) offset[static_cast<std::size_t>(x)] = static_cast<int>(std::lround(s * (x - cx)));
+  const auto [lo, hi] = std::minmax_element(offset.begin(), offset.end());
+  first_offset_ = *lo;
+  column_mask_.assign(static_cast<std::size_t>(*hi - *lo + 1), 0);
+  for (int x = 0; x < width; ++x)
+    column_mask_[static_cast<std::size_t>(offset[static_cast<std::size_t>(x)] - first_offset_)] |= std::uint32_t{1} << x;
+  for (int y = 0; y < height; ++y) row_shift_.push_back(static_cast<int>(std::lround(s * (y - cy))));
+  // Scale (inverse map): source = centre + (p - centre) / scale.
+  for (int y = 0; y < height; ++y) {
+    const int sy = static_cast<int>(std::lround(cy + (y - cy) / scale));
+    source_row_.push_back(sy >= 0 && sy < height ? sy : -1);
+  }
+  for (auto& table : lut_) std::fill(std::begin(table), std::end(table), 0u);
+  for (int x = 0; x < width; ++x) {
+    const int sx = static_cast<int>(std::lround(cx + (x - cx) / scale));
+    if (sx < 0 || sx >= width) continue;
+    for (unsigned byte = 0; byte < 256; ++byte)
+      if ((byte >> (sx % 8)) & 1u) lut_[sx / 8][byte] |= std::uint32_t{1} << x;
+  }
+}
+
+void PoseResampler::apply(const std::uint32_t* in, std::uint32_t* out) const noexcept {
+  std::uint32_t sheared[kMaxGridRows];
+  for (int y = 0; y < height_; ++y) {
+    // Vertical shear: cell (x, y) from (x, y - offset(x)).
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < column_mask_.size(); ++i) {
+      const int sy = y - (first_offset_ + static_cast<int>(i));
+      if (sy >= 0 && sy < height_) v |= in[sy] & column_mask_[i];
+    }
+    // Horizontal shear: cell (x, y) from (x + shift(y), y).
+    const int a = row_shift_[static_cast<std::size_t>(y)];
+    sheared[y] = a >= 0 ? (a >= 32 ? 0 : v >> a) : (-a >= 32 ? 0 : (v << -a) & full_);
+  }
+  for (int y = 0; y < height_; ++y) {
+    const int sy = source_row_[static_cast<std::size_t>(y)];
+    const std::uint32_t r = sy < 0 ? 0 : sheared[sy];
+    out[y] = lut_[0][r & 0xFF] | lut_[1][(r >> 8) & 0xFF] | lut_[2][(r >> 16) & 0xFF] | lut_[3][r >> 24];
+  }
+}
+
+ShiftedRows::ShiftedRows(const BitCode& code, int radius, const PoseResampler* pose)
     : radius_(radius), planes_(code.planes), rows_(record_rows(code.height)), pad_(static_cast<std::size_t>(radius)) {
   if (radius < 0 || radius > kMaxShiftRadius)
     throw InvalidArgument("matcher: shift radius must be 0.." + std::to_string(kMaxShiftRadius));
@@ -57,6 +109,11 @@ ShiftedRows::ShiftedRows(const BitCode& code, int radius)
   std::uint32_t rows[kMaxGridRows];
   for (std::size_t p = 0; p <= planes_; ++p) {
     rows_of(code, p, rows);
+    if (pose) {
+      std::uint32_t moved[kMaxGridRows];
+      pose->apply(rows, moved);
+      std::copy_n(moved, code.height, rows);
+    }
     // One tight loop per shift (a constant shift count: vectorised by the compiler). Cell x of the
     // translate takes cell x - dx.
     for (int dx = -radius; dx <= radius; ++dx) {

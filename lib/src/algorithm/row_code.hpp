@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "algorithm/aligned_array.hpp"
 #include "algorithm/kernels.hpp"
@@ -42,12 +43,35 @@ void check_row_packable(const BitCode& code, const char* family);
 // Writes `code` row-packed into `out` (record_size(code) rows, zero-filled by the caller).
 void write_record(const BitCode& code, std::uint32_t* out);
 
+// A change of pose of row-packed planes (nearest cell, about the grid centre): a small in-plane
+// rotation as two shears (a vertical one, one column mask per offset, then a horizontal one, one
+// shift per row; exact up to cos(angle), 1 % at 8 degrees), then a scale (source row per row, one
+// byte-table lookup per 8 cells). Cells taken from outside the grid are 0, so a resampled mask
+// marks them invalid. Immutable once built; apply() may run concurrently.
+class PoseResampler {
+ public:
+  // scale > 1 draws the pattern larger; degrees in [-20, 20].
+  PoseResampler(int width, int height, double scale, double degrees);
+  // out[0 .. height) from in[0 .. height).
+  void apply(const std::uint32_t* in, std::uint32_t* out) const noexcept;
+
+ private:
+  int width_, height_;
+  std::uint32_t full_;
+  int first_offset_ = 0;                  // vertical shear: column_mask_[i] holds the columns moved by
+  std::vector<std::uint32_t> column_mask_;  // first_offset_ + i rows
+  std::vector<int> row_shift_;            // horizontal shear, per row
+  std::vector<int> source_row_;           // scale: output row -> source row (-1: outside)
+  std::uint32_t lut_[4][256];             // scale: output bits of each source byte
+};
+
 // Every horizontal translate of one code within +-radius cells (cells shifted in from outside the
 // grid are invalid), each plane padded with `pad` = radius zero rows above and below.
 class ShiftedRows {
  public:
   ShiftedRows() = default;
-  ShiftedRows(const BitCode& code, int radius);
+  // `pose` (may be null: the code as it is) resamples every plane first.
+  ShiftedRows(const BitCode& code, int radius, const PoseResampler* pose = nullptr);
 
   int radius() const noexcept { return radius_; }
   std::size_t planes() const noexcept { return planes_; }

@@ -23,6 +23,11 @@ ShiftSearch::ShiftSearch(const TemplateData& probe, const FeatureConfig& cfg) {
   min_o_ = static_cast<std::uint32_t>(cfg.min_overlap_fraction * o.width * o.height);
   min_l_ = static_cast<std::uint32_t>(cfg.min_overlap_fraction * l.width * l.height);
   independent_ = o_radius_ != l_radius_;
+  if (cfg.pose_variant_count < 0 || cfg.pose_variant_count > FeatureConfig::kMaxPoseVariants)
+    throw InvalidArgument("matcher: pose_variant_count must be 0.." + std::to_string(FeatureConfig::kMaxPoseVariants));
+  // Pose variants need one shift radius for both families (the same grid).
+  variants_ = independent_ ? 0 : cfg.pose_variant_count;
+  pose_gate_ = cfg.pose_gate;
   const auto all_shifts = [](int radius) {
     std::vector<Shift> v;
     for (int dy = -radius; dy <= radius; ++dy)

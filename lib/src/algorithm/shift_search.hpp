@@ -7,9 +7,14 @@
 //   line similarity        = 2 |A & B| / (|A| + |B|)            (Dice; Miura et al.'s shifted overlap)
 // A shift whose common valid area is below min_overlap_fraction of the grid counts 0. Each family
 // keeps its best shift; score = w * orientation + (1 - w) * line (feature_config.hpp).
+// Then the pose search: when the best fused score reaches pose_gate, the probe's pose variants
+// (resampled at other scales and rotations) are counted at the best translation, and the best of
+// them also at its 8 neighbours; their similarities join the maxima. The pose search makes the score
+// probe-directed: match(a, b) and match(b, a) may differ slightly (only a's variants are tried).
 // The search is coarse-to-fine (the codes are smooth at the scale of one cell): every shift with
 // even dx and dy, then the 8 neighbours of the best coarse shift(s) by fused score. The visited set
-// for (b, a) is the mirror image of that for (a, b), so the score is exactly symmetric. When the two
+// for (b, a) is the mirror image of that for (a, b), so without pose variants the score is exactly
+// symmetric. When the two
 // families have different radii (grids of different sizes) each is searched over all its shifts.
 #pragma once
 
@@ -24,8 +29,11 @@
 
 namespace palmvein::inline v1::detail::algo {
 
+// A translation of the probe (grid cells), of the probe itself (variant 0) or of one of its pose
+// variants (1..pose_variants()).
 struct Shift {
   int dx = 0, dy = 0;
+  int variant = 0;
 };
 
 class ShiftSearch {
@@ -46,8 +54,12 @@ class ShiftSearch {
   struct FirstCounts {
     const std::uint32_t *od, *ov, *ld, *lv, *lb;
   };
-  // The score of that candidate. `count(shifts, n, od, ov, ld, lv, lb)` counts both families of the
-  // same candidate at n further shifts (the refinement); it is called at most once.
+  // Pose variants of the probe searched after the translation (FeatureConfig::pose_variants);
+  // variant 0 is the probe as it is.
+  int pose_variants() const noexcept { return variants_; }
+
+  // The score of that candidate. `count(shifts, n, od, ov, ld, lv, lb)` counts both families of
+  // the same candidate at n further shifts (each of the variant it names).
   template <class CountBoth>
   double score(const FirstCounts& first, CountBoth&& count) const;
 
@@ -68,6 +80,8 @@ class ShiftSearch {
   std::uint32_t min_o_ = 0, min_l_ = 0;
   double w_ = 1;
   bool independent_ = false;
+  int variants_ = 0;  // pose variants besides the probe itself
+  double pose_gate_ = 0;
   std::vector<Shift> o_first_, l_first_;
 };
 
@@ -105,14 +119,46 @@ double ShiftSearch::score(const FirstCounts& c, CountBoth&& count) const {
         if (!seen) seen = true, refine[m++] = Shift{dx, dy};
       }
   }
+  // The best translation seen (the first of equals, coarse shifts before refinement).
+  Shift at{};
+  for (std::size_t i = 0; i < n; ++i)
+    if (fused[i] == best) {
+      at = o_first_[i];
+      break;
+    }
+  std::uint32_t od[kMaxShifts], ov[kMaxShifts], ld[kMaxShifts], lv[kMaxShifts], lb[kMaxShifts];
   if (m > 0) {
-    std::uint32_t od[kMaxShifts], ov[kMaxShifts], ld[kMaxShifts],
-        lv[kMaxShifts], lb[kMaxShifts];
     count(static_cast<const Shift*>(refine), m, od, ov, ld, lv, lb);
     for (std::size_t i = 0; i < m; ++i) {
-      so = std::max(so, orientation_similarity(od[i], ov[i]));
-      sl = std::max(sl, line_similarity(ld[i], lv[i], lb[i]));
+      const double o = orientation_similarity(od[i], ov[i]), l = line_similarity(ld[i], lv[i], lb[i]);
+      so = std::max(so, o);
+      sl = std::max(sl, l);
+      if (fuse(o, l) > best) best = fuse(o, l), at = refine[i];
     }
+  }
+  // Pose: when the best fused score reaches the gate, every pose variant at the best translation,
+  // then the best of the variants also at its 8 neighbours (a turned or scaled probe may fit best a
+  // cell away from where the probe as it is fits best).
+  if (variants_ == 0 || best < pose_gate_) return fuse(so, sl);
+  for (int v = 0; v < variants_; ++v) refine[v] = Shift{at.dx, at.dy, v + 1};
+  count(static_cast<const Shift*>(refine), static_cast<std::size_t>(variants_), od, ov, ld, lv, lb);
+  int best_variant = 1;
+  double best_pose = -1;
+  for (int v = 0; v < variants_; ++v) {
+    const double o = orientation_similarity(od[v], ov[v]), l = line_similarity(ld[v], lv[v], lb[v]);
+    so = std::max(so, o);
+    sl = std::max(sl, l);
+    if (fuse(o, l) > best_pose) best_pose = fuse(o, l), best_variant = v + 1;
+  }
+  m = 0;
+  for (int dy = at.dy - 1; dy <= at.dy + 1; ++dy)
+    for (int dx = at.dx - 1; dx <= at.dx + 1; ++dx)
+      if ((dx != at.dx || dy != at.dy) && dx >= -r && dx <= r && dy >= -r && dy <= r)
+        refine[m++] = Shift{dx, dy, best_variant};
+  count(static_cast<const Shift*>(refine), m, od, ov, ld, lv, lb);
+  for (std::size_t i = 0; i < m; ++i) {
+    so = std::max(so, orientation_similarity(od[i], ov[i]));
+    sl = std::max(sl, line_similarity(ld[i], lv[i], lb[i]));
   }
   return fuse(so, sl);
 }
