@@ -113,8 +113,33 @@ else
   echo "note: palmvein synth unavailable; image-file part skipped"
 fi
 
-# delete: 0 deleted, 1 nothing to delete.
+# delete: 0 deleted, 1 nothing to delete. Alice's rows are saved first (as an attacker without the key
+# could) and put back afterwards: the deleted palm must not verify again.
+python3 - "$db" "$tmp/saved.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("ATTACH ? AS s", (sys.argv[2],))
+c.execute("CREATE TABLE s.i AS SELECT * FROM identities WHERE id = 'alice'")
+c.execute("CREATE TABLE s.t AS SELECT * FROM templates WHERE entry IN (SELECT entry FROM identities WHERE id = 'alice')")
+c.commit()
+PY
 expect 0 "$pv" delete --db "$db" --id alice
 expect 1 "$pv" delete --db "$db" --id alice
 expect 2 "$pv" verify --db "$db" --id alice --sensor "$alice"
+cp "$db" "$tmp/resurrected.db"
+python3 - "$tmp/resurrected.db" "$tmp/saved.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("ATTACH ? AS s", (sys.argv[2],))
+c.execute("INSERT INTO identities SELECT * FROM s.i")
+c.execute("INSERT INTO templates SELECT * FROM s.t")
+c.commit()
+PY
+expect 2 "$pv" verify --db "$tmp/resurrected.db" --id alice --sensor "$alice&start=60" --threshold 0
+grep -q "failed authentication" "$tmp/err" || fail "resurrected identity: verify message"
+expect 2 "$pv" identify --db "$tmp/resurrected.db" --sensor "$alice&start=60" --threshold 0
+grep -q "failed authentication" "$tmp/err" || fail "resurrected identity: identify message"
+expect 2 "$pv" list --db "$tmp/resurrected.db" --json
+[ -s "$tmp/out" ] && fail "list printed something for a tampered gallery"
+expect 0 "$pv" list --db "$db" --json
 echo "cli gallery test passed"

@@ -204,4 +204,63 @@ bool open_sealed(const SecretKey& aead_key, std::span<const std::uint8_t> nonce,
   return true;
 }
 
+KeyedDigest::KeyedDigest(const SecretKey& key, std::string_view label) {
+  crypto_generichash_init(&state_, key.data(), kKeyBytes, kDigestBytes);
+  field(label);
+}
+
+KeyedDigest::~KeyedDigest() { sodium_memzero(&state_, sizeof state_); }
+
+KeyedDigest& KeyedDigest::u8(std::uint8_t value) {
+  crypto_generichash_update(&state_, &value, 1);
+  return *this;
+}
+
+KeyedDigest& KeyedDigest::u32(std::uint32_t value) {
+  std::uint8_t le[4];
+  for (int i = 0; i < 4; ++i) le[i] = static_cast<std::uint8_t>(value >> (8 * i));
+  crypto_generichash_update(&state_, le, sizeof le);
+  return *this;
+}
+
+KeyedDigest& KeyedDigest::u64(std::uint64_t value) {
+  std::uint8_t le[8];
+  for (int i = 0; i < 8; ++i) le[i] = static_cast<std::uint8_t>(value >> (8 * i));
+  crypto_generichash_update(&state_, le, sizeof le);
+  return *this;
+}
+
+KeyedDigest& KeyedDigest::field(std::span<const std::uint8_t> bytes) {
+  u32(static_cast<std::uint32_t>(bytes.size()));
+  if (!bytes.empty()) crypto_generichash_update(&state_, bytes.data(), bytes.size());
+  return *this;
+}
+
+KeyedDigest& KeyedDigest::field(std::string_view text) {
+  return field(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+Digest KeyedDigest::final() {
+  Digest out{};
+  crypto_generichash_final(&state_, out.data(), out.size());
+  return out;
+}
+
+Digest row_hash(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> ciphertext) {
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, kDigestBytes);
+  const auto length = [&](std::size_t size) {
+    std::uint8_t le[4];
+    for (int i = 0; i < 4; ++i) le[i] = static_cast<std::uint8_t>(size >> (8 * i));
+    crypto_generichash_update(&state, le, sizeof le);
+  };
+  length(nonce.size());
+  if (!nonce.empty()) crypto_generichash_update(&state, nonce.data(), nonce.size());
+  length(ciphertext.size());
+  if (!ciphertext.empty()) crypto_generichash_update(&state, ciphertext.data(), ciphertext.size());
+  Digest out{};
+  crypto_generichash_final(&state, out.data(), out.size());
+  return out;
+}
+
 }  // namespace palmvein::gallery_internal

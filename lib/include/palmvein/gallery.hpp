@@ -32,7 +32,8 @@ PALMVEIN_API Hand parse_hand(std::string_view text);
 // What went wrong with a gallery, for callers that react differently (the CLI maps all to exit 2).
 enum class GalleryFault : std::uint8_t {
   WrongKey,       // the key does not open this database (key check value mismatch)
-  Tampered,       // a template failed authentication: modified, swapped or corrupt row
+  Tampered,       // authentication failed: a modified, swapped or corrupt row, or an old, missing or
+                  // extra row or identity (the authenticated gallery state, docs/security.md)
   NotFound,       // no such identity
   AlreadyExists,  // enrolling an existing identity without replace/add
   Busy,           // another writer held the database longer than busy_timeout
@@ -136,7 +137,9 @@ class PALMVEIN_API Gallery {
   std::vector<IdentityInfo> list() const;
   std::optional<IdentityInfo> find(std::string_view id, Hand hand) const;
   // Decrypted templates of one identity (every hand when `hand` is empty); empty if not enrolled.
-  // Throws GalleryError(Tampered) if any row fails authentication.
+  // Throws GalleryError(Tampered) if any row fails authentication, if the identity's rows are not
+  // exactly its authenticated set, or if the list of identities is not the authenticated one.
+  // list() and find() check the same (without decrypting).
   std::vector<StoredTemplate> templates_of(std::string_view id, std::optional<Hand> hand = std::nullopt) const;
   // Every template (for 1:N identification). Throws GalleryError(Tampered) like templates_of().
   std::vector<StoredTemplate> all_templates() const;
@@ -145,7 +148,7 @@ class PALMVEIN_API Gallery {
   const std::filesystem::path& path() const noexcept;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
  private:
   struct Impl;
