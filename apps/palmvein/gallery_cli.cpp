@@ -115,16 +115,18 @@ std::optional<Template> capture_probe(FrameSource& source, const TemplateExtract
 }
 
 void add_threshold_args(CLI::App* cmd, ThresholdArgs& args) {
+  // No CLI11 range check: Calibration::threshold_for_fmr checks the rate (NaN, infinities and the
+  // calibrated range too) and its one message is what the user sees.
   cmd->add_option("--fmr", args.fmr, "Target false-match rate per comparison; picks the threshold from the calibration")
-      ->capture_default_str()
-      ->check(CLI::Range(1e-12, 1.0));
+      ->capture_default_str();
   cmd->add_option("--threshold", args.threshold, "Explicit score threshold in [0, 1] (overrides --fmr)")
       ->check(CLI::Range(0.0, 1.0));
 }
 
 double resolve_threshold(const ThresholdArgs& args) {
-  if (args.threshold) return *args.threshold;
-  return Calibration::builtin().threshold_for_fmr(args.fmr);
+  // Checked even when --threshold overrides it: a bad --fmr is bad input either way.
+  const double from_fmr = Calibration::builtin().threshold_for_fmr(args.fmr);
+  return args.threshold ? *args.threshold : from_fmr;
 }
 
 double consistency_threshold() { return Calibration::builtin().threshold_for_fmr(kConsistencyFmr); }

@@ -74,7 +74,21 @@ expect 2 "$pv" verify --db "$db" --id carol --sensor "$alice"
 grep -q "not enrolled" "$tmp/err" || fail "not enrolled message"
 expect 2 "$pv" verify --db "$db" --id alice
 grep -q "either --sensor URI or image files" "$tmp/err" || fail "no input message"
-expect 2 "$pv" verify --db "$db" --id alice --sensor "$alice" --fmr 7
+# --fmr outside the calibrated range (or not a rate at all) is refused by the library's one check, with
+# one line, before any capture; also when --threshold overrides it.
+for bad in 7 nan inf -inf 0 1 -0.5 1e-9; do
+  for cmd in "verify --id alice --sensor $alice" "identify --sensor $alice" "verify --id alice --threshold 0.5 --sensor $alice"; do
+    # shellcheck disable=SC2086
+    expect 2 "$pv" $cmd --db "$db" --fmr "$bad"
+    grep -q "outside the calibrated range" "$tmp/err" || fail "--fmr $bad: message ($cmd)"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "--fmr $bad: not one line ($cmd)"
+  done
+  expect 2 "$pv" match "$tmp/none-a.pvt" "$tmp/none-b.pvt" --fmr "$bad"
+  grep -q "outside the calibrated range" "$tmp/err" || fail "match --fmr $bad: message"
+  expect 2 "$pv" demo --db "$tmp/demo-fmr.db" --fmr "$bad"
+  grep -q "outside the calibrated range" "$tmp/err" || fail "demo --fmr $bad: message"
+done
+[ -e "$tmp/demo-fmr.db" ] && fail "demo wrote a gallery despite a bad --fmr"
 expect 2 "$pv" verify --db "$tmp/absent.db" --id alice --sensor "$alice"
 expect 2 "$pv" verify --db "$db" --id alice --sensor 'virtual:?palm=7&empty=1&fps=0' --max-frames 5 -q
 grep -q "no usable palm in 5 frame" "$tmp/err" || fail "no palm message"
