@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "palmvein/enrollment.hpp"
 #include "palmvein/extractor.hpp"
@@ -61,6 +62,13 @@ double resolve_threshold(const ThresholdArgs& args);
 // samples of one capture session agree better than later probes, but one bad sample must be caught).
 inline constexpr double kConsistencyFmr = 1e-2;
 double consistency_threshold();
+
+// One JSON document as printed by the gallery commands: non-ASCII and control characters as \u escapes
+// and invalid UTF-8 (possible in a name stored by an older gallery) replaced, so that the output is
+// always valid JSON and never drives a terminal.
+inline std::string json_text(const nlohmann::json& j, int indent = -1) {
+  return j.dump(indent, ' ', true, nlohmann::json::error_handler_t::replace);
+}
 
 // "1.0e-04" style, for messages.
 std::string format_fmr(double fmr);

@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "palmvein/error.hpp"
+#include "palmvein/gallery.hpp"
 #include "palmvein/version.hpp"
 
 int main(int argc, char** argv) {
@@ -18,13 +19,14 @@ int main(int argc, char** argv) {
     // --help and --version are "errors" with exit code 0: let CLI11 print them.
     if (e.get_exit_code() == 0) return app.exit(e);
     // Usage errors: one clear line, exit 2.
-    std::fprintf(stderr, "palmvein: error: %s (see 'palmvein --help')\n", e.what());
+    std::fprintf(stderr, "palmvein: error: %s (see 'palmvein --help')\n", palmvein::escape_text(e.what()).c_str());
     return palmvein::cli::kExitError;
   } catch (const palmvein::Error& e) {
-    std::fprintf(stderr, "palmvein: error: %s\n", e.what());
+    // Escaped: messages may quote ids and names stored in a gallery, or arguments, verbatim.
+    std::fprintf(stderr, "palmvein: error: %s\n", palmvein::escape_text(e.what()).c_str());
     return palmvein::cli::kExitError;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "palmvein: error: %s\n", e.what());
+    std::fprintf(stderr, "palmvein: error: %s\n", palmvein::escape_text(e.what()).c_str());
     return palmvein::cli::kExitError;
   }
   return exit_code;

@@ -69,6 +69,53 @@ expect 0 "$pv" list --db "$db" --json
 expect 0 "$pv" list --db "$db"
 grep -q "^2 identities" "$tmp/out" || fail "list table"
 
+# Ids and names with control characters or invalid UTF-8 are refused at enrolment (exit 2, one line,
+# before any capture); one stored by an older gallery is printed escaped by list, never raw.
+for bad in $'esc\e[31m' $'del\x7f' $'csi\xc2\x9b' $'bad\xff' $'tab\tx'; do
+  expect 2 "$pv" enroll --db "$db" --id "$bad" --sensor "$alice" -q
+  grep -q "identity id" "$tmp/err" || fail "bad id refused without the reason"
+  expect 2 "$pv" enroll --db "$db" --id eve --name "$bad" --sensor "$alice" -q
+  grep -q "display name" "$tmp/err" || fail "bad name refused without the reason"
+  [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "bad name: not one line"
+  LC_ALL=C grep -q $'\e\|\x7f\|\xc2\x9b\|\xff' "$tmp/err" && fail "the error line repeats the raw bytes"
+done
+# A version-2 gallery (written as palmvein 0.1 did: no checks on names) whose identity names hold a
+# terminal escape, a C1 control and invalid UTF-8; it is migrated on open with its key.
+old_db=$tmp/old-names.db
+python3 - "$old_db" "$tmp/config/palmvein/gallery.key" <<'PY'
+import hashlib, os, sqlite3, sys
+key = bytes.fromhex(open(sys.argv[2]).read().strip())
+# crypto_kdf_derive_from_key(subkey 2, "pvgallry") and the key check value, as gallery_crypto.cpp makes them.
+sub2 = hashlib.blake2b(b"", digest_size=32, key=key, salt=(2).to_bytes(8, "little") + bytes(8), person=b"pvgallry" + bytes(8)).digest()
+dbid = os.urandom(16)
+kcv = hashlib.blake2b(b"palmvein-gallery-key-check-v1" + dbid, digest_size=32, key=sub2).digest()
+c = sqlite3.connect(sys.argv[1])
+c.executescript("""
+CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE identities(entry INTEGER PRIMARY KEY, id TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',
+  hand TEXT NOT NULL CHECK(hand IN ('L','R','U')), created INTEGER NOT NULL, updated INTEGER NOT NULL DEFAULT 0,
+  algorithm INTEGER NOT NULL DEFAULT 0, UNIQUE(id, hand));
+CREATE TABLE templates(row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  entry INTEGER NOT NULL REFERENCES identities(entry) ON DELETE CASCADE, nonce BLOB NOT NULL, ciphertext BLOB NOT NULL,
+  created INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX templates_by_entry ON templates(entry);
+PRAGMA user_version = 2;
+""")
+c.execute("INSERT INTO meta VALUES('database_id', ?)", (dbid,))
+c.execute("INSERT INTO meta VALUES('key_check', ?)", (kcv,))
+c.execute("INSERT INTO identities VALUES(1, 'eve', ?, 'L', 1600000000, 1600000000, 1)", ("Eve\x1b[2J\u009b31m",))
+c.execute("INSERT INTO identities VALUES(2, CAST(x'6d616cff' AS TEXT), CAST(x'4d616c1b5d303b78079c' AS TEXT), 'R', 1600000000, 1600000000, 1)")
+c.commit()
+PY
+expect 0 "$pv" list --db "$old_db"
+LC_ALL=C grep -q $'\e\|\xc2\x9b\|\xff\|\x07\|\x9c' "$tmp/out" && fail "list printed a stored control character raw"
+grep -qF 'Eve\x1b[2J\u009b31m' "$tmp/out" || fail "list did not escape the stored name"
+grep -qF 'mal\xff' "$tmp/out" || fail "list did not escape invalid UTF-8 in a stored id"
+expect 0 "$pv" list --db "$old_db" --json
+LC_ALL=C grep -q $'\e\|\xc2\x9b\|\xff\|\x07\|\x9c' "$tmp/out" && fail "list --json printed a stored control character raw"
+[ "$(json 'd[0]["name"]')" = "$(printf 'Eve\e[2J\xc2\x9b31m')" ] || fail "list --json: the name does not decode to what is stored"
+[ "$(json 'len(d)')" = 2 ] || fail "list --json: invalid UTF-8 broke the output"
+
 # Errors: one clear line, exit 2.
 expect 2 "$pv" verify --db "$db" --id carol --sensor "$alice"
 grep -q "not enrolled" "$tmp/err" || fail "not enrolled message"

@@ -707,6 +707,44 @@ TEST_F(GalleryStore, RefusesNewerSchemasAndForeignFiles) {
   EXPECT_EQ(fault_of([&] { Gallery::open(dir_ / "absent.db", no_create); }), GalleryFault::Io);
 }
 
+// Ids and names: UTF-8 without control characters, refused in one place (check_identity_id /
+// check_display_name, applied by Gallery::enroll); escape_text makes anything stored printable.
+TEST_F(GalleryStore, RefusesControlCharactersAndInvalidUtf8InIdsAndNames) {
+  Gallery g = open();
+  const std::vector<std::string> bad = {
+      std::string("a\0b", 3), "tab\there", "esc\x1b[31mred", "del\x7f", "c1 csi \xc2\x9b" "31m", "nel \xc2\x85",
+      "stray \x80 byte", "truncated \xe2\x82", "overlong \xc0\xaf", "overlong3 \xe0\x80\xaf", "surrogate \xed\xa0\x80",
+      "too big \xf4\x90\x80\x80", "invalid \xff", "line sep \xe2\x80\xa8", "bidi \xe2\x80\xae" "evil", "isolate \xe2\x81\xa6"};
+  for (const auto& text : bad) {
+    EXPECT_THROW(check_identity_id(text), InvalidArgument) << escape_text(text);
+    EXPECT_THROW(check_display_name(text), InvalidArgument) << escape_text(text);
+    EXPECT_THROW(g.enroll(request(text, Hand::Left, 1)), InvalidArgument) << escape_text(text);
+    auto named = request("ok", Hand::Left, 1);
+    named.display_name = text;
+    EXPECT_THROW(g.enroll(named), InvalidArgument) << escape_text(text);
+  }
+  EXPECT_TRUE(g.list().empty());
+  // Ordinary UTF-8 is welcome.
+  auto jose = request("jos\xc3\xa9", Hand::Left, 2);
+  jose.display_name = "Jos\xc3\xa9 \xe5\xbc\xa0 \xf0\x9f\x96\x90";
+  EXPECT_EQ(g.enroll(jose).display_name, jose.display_name);
+  EXPECT_THROW(check_display_name(std::string(257, 'n')), InvalidArgument);
+  EXPECT_NO_THROW(check_display_name(""));
+  EXPECT_THROW(check_identity_id(""), InvalidArgument);
+}
+
+TEST(EscapeText, EscapesWhatTheChecksRefuse) {
+  EXPECT_EQ(escape_text("alice"), "alice");
+  EXPECT_EQ(escape_text("Jos\xc3\xa9"), "Jos\xc3\xa9");
+  EXPECT_EQ(escape_text("a\x1b[2Jb"), "a\\x1b[2Jb");
+  EXPECT_EQ(escape_text("del\x7f"), "del\\x7f");
+  EXPECT_EQ(escape_text("csi\xc2\x9b"), "csi\\u009b");
+  EXPECT_EQ(escape_text("bad\xff\xc0"), "bad\\xff\\xc0");
+  EXPECT_EQ(escape_text("rlo\xe2\x80\xae"), "rlo\\u202e");
+  EXPECT_EQ(escape_text("back\\slash"), "back\\\\slash");  // so that an escape cannot be faked
+  EXPECT_EQ(escape_text(std::string("nul\0", 4)), "nul\\x00");
+}
+
 TEST(Hand, ParsesAndPrints) {
   EXPECT_EQ(parse_hand("L"), Hand::Left);
   EXPECT_EQ(parse_hand("right"), Hand::Right);

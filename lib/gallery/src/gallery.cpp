@@ -97,20 +97,6 @@ Hand hand_from_column(const std::string& text) {
   return Hand::Unknown;
 }
 
-void check_identity_id(std::string_view id) {
-  if (id.empty()) throw InvalidArgument("identity id is empty");
-  if (id.size() > kMaxIdLength)
-    throw InvalidArgument("identity id is longer than " + std::to_string(kMaxIdLength) + " bytes");
-  for (const char c : id)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      throw InvalidArgument("identity id contains a control character");
-}
-
-void check_display_name(std::string_view name) {
-  if (name.size() > kMaxNameLength)
-    throw InvalidArgument("display name is longer than " + std::to_string(kMaxNameLength) + " bytes");
-}
-
 int read_user_version(const Connection& db) {
   Statement st(db, "PRAGMA user_version");
   return st.step() ? static_cast<int>(st.column_int(0)) : 0;
@@ -366,6 +352,100 @@ Hand parse_hand(std::string_view text) {
   if (lower == "r" || lower == "right") return Hand::Right;
   if (lower == "u" || lower == "unknown") return Hand::Unknown;
   throw InvalidArgument("hand must be L, R or U (left, right, unknown), not '" + std::string(text) + "'");
+}
+
+namespace {
+
+// Decodes the UTF-8 sequence at text[i] into `cp`; returns its length, or 0 when it is not valid
+// UTF-8 (a stray or missing continuation byte, an overlong form, a surrogate, above U+10FFFF).
+std::size_t decode_utf8(std::string_view text, std::size_t i, char32_t& cp) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  std::size_t length = 0;
+  if (c < 0x80) {
+    cp = c;
+    return 1;
+  }
+  if (c >= 0xc2 && c <= 0xdf) {
+    length = 2;
+    cp = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    length = 3;
+    cp = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    length = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3f);
+  }
+  if ((length == 3 && cp < 0x800) || (length == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return length;
+}
+
+// Code points that must not be stored in an id or a name: C0 controls (terminal escapes start with
+// ESC), DEL, C1 controls (U+0080..U+009F, e.g. CSI U+009B), line and paragraph separators, and the
+// bidirectional formatting characters that make a printed name read differently from what it is.
+bool refused_code_point(char32_t cp) {
+  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+         (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void check_text(std::string_view what, std::string_view text, std::size_t max_bytes) {
+  if (text.size() > max_bytes)
+    throw InvalidArgument(std::string(what) + " is longer than " + std::to_string(max_bytes) + " bytes");
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    const std::size_t length = decode_utf8(text, i, cp);
+    if (length == 0)
+      throw InvalidArgument(std::string(what) + " is not valid UTF-8 (at byte " + std::to_string(i + 1) + ")");
+    if (refused_code_point(cp))
+      throw InvalidArgument(std::string(what) + " contains a control or formatting character (at byte " +
+                            std::to_string(i + 1) + ")");
+    i += length;
+  }
+}
+
+}  // namespace
+
+void check_identity_id(std::string_view id) {
+  if (id.empty()) throw InvalidArgument("identity id is empty");
+  check_text("identity id", id, kMaxIdLength);
+}
+
+void check_display_name(std::string_view name) { check_text("display name", name, kMaxNameLength); }
+
+std::string escape_text(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    const std::size_t length = decode_utf8(text, i, cp);
+    if (length == 0 || (length == 1 && refused_code_point(cp))) {
+      const auto b = static_cast<unsigned char>(text[i]);
+      out += "\\x";
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+      ++i;
+      continue;
+    }
+    if (refused_code_point(cp)) {
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(cp >> shift) & 15];
+    } else if (cp == '\\') {
+      out += "\\\\";
+    } else {
+      out.append(text.substr(i, length));
+    }
+    i += length;
+  }
+  return out;
 }
 
 std::string_view to_string(GalleryFault fault) noexcept {

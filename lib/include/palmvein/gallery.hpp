@@ -29,6 +29,20 @@ PALMVEIN_API std::string_view to_string(Hand hand) noexcept;  // "L", "R", "U"
 // Parses "L"/"left", "R"/"right", "U"/"unknown" (any case). Throws InvalidArgument otherwise.
 PALMVEIN_API Hand parse_hand(std::string_view text);
 
+// Identity ids and display names are UTF-8 text without control characters. These checks are the
+// one place that decides (Gallery::enroll calls them; a front end may call them first to refuse before
+// capturing). They throw InvalidArgument with one message when the text is too long (id 1..128
+// bytes, name 0..256), is not valid UTF-8, or contains a C0 control (e.g. ESC of a terminal escape),
+// DEL, a C1 control (U+0080..U+009F), a line/paragraph separator or a bidirectional formatting
+// character (U+061C, U+200E/F, U+202A..U+202E, U+2066..U+2069).
+PALMVEIN_API void check_identity_id(std::string_view id);
+PALMVEIN_API void check_display_name(std::string_view name);
+// `text` safe to print on a terminal: what the checks above refuse becomes an escape (\xNN for a byte
+// that is not UTF-8 or is a C0 control or DEL, \uNNNN for other refused code points) and a backslash
+// becomes \\; other UTF-8 text is kept. For ids and names stored by an older gallery, which may hold
+// anything.
+PALMVEIN_API std::string escape_text(std::string_view text);
+
 // What went wrong with a gallery, for callers that react differently (the CLI maps all to exit 2).
 enum class GalleryFault : std::uint8_t {
   WrongKey,       // the key does not open this database (key check value mismatch)
@@ -110,8 +124,8 @@ enum class EnrollMode : std::uint8_t {
 };
 
 struct EnrollRequest {
-  std::string id;                        // 1..128 printable characters
-  std::string display_name;              // optional; kept when empty on Replace/Add
+  std::string id;                        // 1..128 bytes of UTF-8, no control characters (check_identity_id)
+  std::string display_name;              // optional, 0..256 bytes (check_display_name); kept when empty on Replace/Add
   Hand hand = Hand::Unknown;
   std::uint16_t algorithm = 0;           // Template::algorithm() of the templates
   std::vector<std::vector<std::uint8_t>> templates;  // at least one
