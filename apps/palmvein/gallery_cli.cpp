@@ -11,7 +11,7 @@ namespace palmvein::cli {
 void add_gallery_args(CLI::App* cmd, GalleryArgs& args) {
   cmd->add_option("--db", args.db, "Gallery database file (SQLite)")->required();
   cmd->add_option("--key-file", args.key_file,
-                  "Key file (64 hex digits, mode 0600); default $PALMVEIN_KEY_FILE, then "
+                  "Key file (exactly 64 hex digits and an optional newline, mode 0600); default $PALMVEIN_KEY_FILE, then "
                   "$XDG_CONFIG_HOME/palmvein/gallery.key (created for a new gallery)");
 }
 

@@ -149,6 +149,16 @@ chmod 600 "$tmp/other.key"
 expect 2 "$pv" verify --db "$db" --id alice --sensor "$alice&start=60" --threshold 0 --key-file "$tmp/other.key"
 grep -q "wrong key" "$tmp/err" || fail "wrong-key message"
 PALMVEIN_KEY_FILE="$tmp/other.key" expect 2 "$pv" list --db "$db"
+# A key file with anything besides 64 hex digits and one newline: one clear line, exit 2.
+{ cat "$tmp/config/palmvein/gallery.key"; echo "extra"; } >"$tmp/trailing.key"
+chmod 600 "$tmp/trailing.key"
+expect 2 "$pv" list --db "$db" --key-file "$tmp/trailing.key"
+grep -q "expected exactly 64 hexadecimal digits, optionally followed by one newline" "$tmp/err" || fail "key format message"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "key format: not one line"
+head -c 63 "$tmp/config/palmvein/gallery.key" >"$tmp/short.key"
+chmod 600 "$tmp/short.key"
+expect 2 "$pv" list --db "$db" --key-file "$tmp/short.key"
+grep -q "the file has 63 bytes" "$tmp/err" || fail "short key message"
 
 # Tampered row: an error (exit 2), never a match.
 cp "$db" "$tmp/tampered.db"

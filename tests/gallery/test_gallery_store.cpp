@@ -215,6 +215,58 @@ TEST_F(GalleryStore, MissingOrLooseKeyFileIsAClearError) {
   EXPECT_EQ(fault_of([&] { Gallery::open(db_, o); }), GalleryFault::Key);
 }
 
+// A key file is exactly 64 hex digits and an optional newline (docs/security.md "Key"); anything
+// else is refused with one message that never shows key material.
+TEST_F(GalleryStore, KeyFilesMustHaveExactlyTheDocumentedFormat) {
+  { open().enroll(request("alice", Hand::Left, 1)); }
+  std::string hex;
+  {
+    std::ifstream in(key_);
+    std::getline(in, hex);
+  }
+  ASSERT_EQ(hex.size(), 64u);
+  const auto write_key = [&](const std::string& name, const std::string& text) {
+    const fs::path path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << text;
+    ::chmod(path.c_str(), 0600);
+    return path;
+  };
+  const auto opens = [&](const fs::path& key_file) {
+    GalleryOptions o;
+    o.key_file = key_file;
+    return Gallery::open(db_, o).templates_of("alice").size() == 3;
+  };
+  // What write_new_key_file writes, without the newline, and in upper case: accepted.
+  EXPECT_TRUE(opens(write_key("ok1.key", hex + "\n")));
+  EXPECT_TRUE(opens(write_key("ok2.key", hex)));
+  std::string upper = hex;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_TRUE(opens(write_key("ok3.key", upper + "\n")));
+
+  const std::vector<std::string> bad = {
+      hex + "\n\n", hex + "\r\n", hex + " ", " " + hex, hex + "\nextra", hex.substr(0, 63), hex.substr(0, 63) + "\n",
+      hex + "0", hex + "00", hex.substr(0, 62) + "zz", hex.substr(0, 32) + " " + hex.substr(32), "",
+      // Trailing data far beyond what an earlier reader looked at (it read 256 bytes, skipping spaces).
+      hex + "\n" + std::string(200, ' ') + "trailing data"};
+  int n = 0;
+  for (const auto& text : bad) {
+    const fs::path path = write_key("bad" + std::to_string(n++) + ".key", text);
+    GalleryOptions o;
+    o.key_file = path;
+    try {
+      Gallery::open(db_, o);
+      ADD_FAILURE() << "accepted a key file of " << text.size() << " bytes";
+    } catch (const GalleryError& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(e.fault(), GalleryFault::Key);
+      EXPECT_NE(message.find("expected exactly 64 hexadecimal digits, optionally followed by one newline"), std::string::npos)
+          << message;
+      EXPECT_EQ(message.find(hex.substr(0, 8)), std::string::npos) << "the message shows key material";
+      EXPECT_EQ(message.find('\n'), std::string::npos);
+    }
+  }
+}
+
 TEST_F(GalleryStore, DefaultKeyIsCreatedPrivatelyInTheConfigFolder) {
   KeyNotice notice;
   { Gallery::open(db_, {}, &notice).enroll(request("alice", Hand::Left, 1)); }

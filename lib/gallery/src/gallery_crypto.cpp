@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -63,16 +64,26 @@ SecretKey SecretKey::load(const std::filesystem::path& path) {
     ::close(fd);
     key_error(path, "readable by group or others; run: chmod 600 '" + path.string() + "'");
   }
-  // Read into locked memory so that the hex text is wiped too.
-  constexpr std::size_t kMaxFile = 256;
+  // The format is exactly 64 hexadecimal digits, optionally followed by one newline (what
+  // write_new_key_file writes): anything else — other lengths, spaces, CR, trailing data — is not a
+  // key file this code wrote, and guessing at it could silently use the wrong bytes.
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  const std::string expected = "not a palmvein key: expected exactly 64 hexadecimal digits, optionally followed by one newline";
+  if (size != kKeyBytes * 2 && size != kKeyBytes * 2 + 1) {
+    ::close(fd);
+    key_error(path, expected + " (the file has " + std::to_string(size) + " bytes)");
+  }
+  // Read into locked memory so that the hex text is wiped too. One byte more than the largest valid
+  // file, to notice a file that grew after fstat.
+  constexpr std::size_t kMaxFile = kKeyBytes * 2 + 2;
   auto* buffer = static_cast<char*>(sodium_malloc(kMaxFile));
   if (!buffer) {
     ::close(fd);
     throw Error("cannot allocate secure memory for a key");
   }
-  std::size_t size = 0;
+  std::size_t got = 0;
   for (;;) {
-    const ssize_t n = ::read(fd, buffer + size, kMaxFile - size);
+    const ssize_t n = ::read(fd, buffer + got, kMaxFile - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const std::string err = errno_text();
@@ -81,18 +92,26 @@ SecretKey SecretKey::load(const std::filesystem::path& path) {
       key_error(path, "cannot read: " + err);
     }
     if (n == 0) break;
-    size += static_cast<std::size_t>(n);
-    if (size == kMaxFile) break;
+    got += static_cast<std::size_t>(n);
+    if (got == kMaxFile) break;
   }
   ::close(fd);
+  std::string problem;
+  if (got != size) {
+    problem = " (the file changed while it was read)";
+  } else if (got == kKeyBytes * 2 + 1 && buffer[kKeyBytes * 2] != '\n') {
+    problem = " (byte 65 is not a newline)";
+  } else {
+    for (std::size_t i = 0; i < kKeyBytes * 2 && problem.empty(); ++i)
+      if (!std::isxdigit(static_cast<unsigned char>(buffer[i])))
+        problem = " (byte " + std::to_string(i + 1) + " is not a hexadecimal digit)";
+  }
   SecretKey key;
   std::size_t key_size = 0;
-  const char* end = nullptr;
-  const int rc = sodium_hex2bin(key.bytes_, kKeyBytes, buffer, size, " \t\r\n", &key_size, &end);
-  const bool trailing = end && end != buffer + size;
+  const int rc = problem.empty() ? sodium_hex2bin(key.bytes_, kKeyBytes, buffer, kKeyBytes * 2, nullptr, &key_size, nullptr)
+                                 : -1;
   sodium_free(buffer);
-  if (rc != 0 || key_size != kKeyBytes || trailing)
-    key_error(path, "not a palmvein key (expected 64 hexadecimal digits)");
+  if (!problem.empty() || rc != 0 || key_size != kKeyBytes) key_error(path, expected + problem);
   return key;
 }
 

@@ -1,5 +1,5 @@
 // Encryption at rest for the gallery (internal). libsodium:
-//  * the key file holds a 32-byte master key (64 hex digits);
+//  * the key file holds a 32-byte master key: exactly 64 hex digits and an optional final newline;
 //  * two subkeys are derived with crypto_kdf (BLAKE2b): one for XChaCha20-Poly1305-IETF AEAD of the
 //    templates, one for the key check value (KCV) stored in the database;
 //  * each template row is sealed with a fresh random 24-byte nonce and associated data binding it to
@@ -47,8 +47,10 @@ class SecretKey {
   const std::uint8_t* data() const noexcept { return bytes_; }
 
   static SecretKey random();
-  // Reads a key file: 64 hex digits (whitespace around them ignored). Refuses files that group or
-  // others may read. Throws GalleryError(Key); the message never contains key material.
+  // Reads a key file: exactly 64 hex digits (either case), optionally followed by one newline;
+  // anything else (other lengths, spaces, CR, trailing data) is refused with one message. Refuses
+  // files that group or others may read. Throws GalleryError(Key); the message never contains key
+  // material.
   static SecretKey load(const std::filesystem::path& path);
   // Subkey number `id` (1: template AEAD, 2: key check, 3: state digests) derived with crypto_kdf.
   SecretKey derive(std::uint64_t id) const;
