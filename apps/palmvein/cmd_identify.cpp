@@ -22,7 +22,7 @@ struct IdentifyArgs {
 
 int run_identify(const IdentifyArgs& a) {
   const double threshold = resolve_threshold(a.threshold);
-  Gallery gallery = open_gallery(a.gallery, false);
+  Gallery gallery = open_gallery_for_reading(a.gallery);
   auto search = make_gallery_search();
   search->load(gallery.all_templates());  // decrypts everything; a tampered row is an error here
 

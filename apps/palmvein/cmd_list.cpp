@@ -26,7 +26,7 @@ std::string iso_time(std::int64_t seconds) {
 }
 
 int run_list(const ListArgs& a) {
-  Gallery gallery = open_gallery(a.gallery, false);
+  Gallery gallery = open_gallery_for_reading(a.gallery);
   const auto identities = gallery.list();
   if (a.json) {
     nlohmann::json out = nlohmann::json::array();

@@ -25,7 +25,7 @@ struct VerifyArgs {
 int run_verify(const VerifyArgs& a) {
   const std::optional<Hand> hand = a.hand.empty() ? std::nullopt : std::optional<Hand>(parse_hand(a.hand));
   const double threshold = resolve_threshold(a.threshold);
-  Gallery gallery = open_gallery(a.gallery, false);
+  Gallery gallery = open_gallery_for_reading(a.gallery);
   const auto stored = gallery.templates_of(a.id, hand);  // decrypts; a tampered row is an error here
   if (stored.empty())
     throw GalleryError(GalleryFault::NotFound,

@@ -27,6 +27,19 @@ Gallery open_gallery(const GalleryArgs& args, bool create) {
   return gallery;
 }
 
+Gallery open_gallery_for_reading(const GalleryArgs& args) {
+  GalleryOptions options;
+  options.key_file = args.key_file;
+  options.create = false;
+  options.read_only = true;
+  try {
+    return Gallery::open(args.db, options);
+  } catch (const GalleryError& e) {
+    if (e.fault() != GalleryFault::NeedsMigration) throw;
+  }
+  return open_gallery(args, false);  // migrates
+}
+
 void add_input_args(CLI::App* cmd, InputArgs& args, int default_max_frames) {
   args.max_frames = default_max_frames;
   cmd->add_option("--sensor", args.sensor, "Capture from this sensor URI, e.g. 'virtual:?palm=7'");

@@ -25,6 +25,10 @@ struct GalleryArgs {
 void add_gallery_args(CLI::App* cmd, GalleryArgs& args);
 // Opens the gallery; tells the user on stderr when a new key file was created (never the key).
 Gallery open_gallery(const GalleryArgs& args, bool create);
+// Opens an existing gallery for a command that only reads (verify, identify, list): read-only, so that
+// a read-only file or folder works and nothing is ever written — except once after an upgrade, when
+// the schema must be migrated (that needs the key and write access, as any write does).
+Gallery open_gallery_for_reading(const GalleryArgs& args);
 
 struct InputArgs {
   std::string sensor;               // --sensor URI

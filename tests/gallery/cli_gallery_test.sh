@@ -5,7 +5,7 @@
 set -u
 pv=$1
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 export XDG_CONFIG_HOME=$tmp/config
 unset PALMVEIN_KEY_FILE
 db=$tmp/palms.db
@@ -171,6 +171,57 @@ c.commit()
 PY
 expect 2 "$pv" identify --db "$tmp/tampered.db" --sensor "$alice&start=60" --threshold 0
 grep -q "failed authentication" "$tmp/err" || fail "tamper message"
+
+# Commands that only read open the gallery read-only. A foreign SQLite file is refused and left exactly
+# as it was (earlier, `list` switched it to WAL before refusing it).
+python3 - "$tmp/foreign.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TABLE people(name TEXT)")
+c.execute("INSERT INTO people VALUES('x')")
+c.commit()
+PY
+sum_before=$(sha256sum <"$tmp/foreign.db")
+expect 2 "$pv" list --db "$tmp/foreign.db"
+grep -q "not a palmvein gallery" "$tmp/err" || fail "foreign file message"
+expect 2 "$pv" verify --db "$tmp/foreign.db" --id alice --sensor "$alice"
+expect 2 "$pv" identify --db "$tmp/foreign.db" --sensor "$alice"
+expect 2 "$pv" delete --db "$tmp/foreign.db" --id alice
+[ "$(sha256sum <"$tmp/foreign.db")" = "$sum_before" ] || fail "a refused foreign SQLite file was modified"
+[ -e "$tmp/foreign.db-wal" ] || [ -e "$tmp/foreign.db-shm" ] && fail "a refused foreign SQLite file got a WAL"
+# A read-only gallery (file 0444 in a read-only folder) still serves list, verify and identify. Root
+# ignores permission bits, so as root the commands run as 'nobody' (skipped without setpriv).
+as_reader=()
+if [ "$(id -u)" = 0 ]; then
+  if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+    as_reader=(setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups)
+  else
+    as_reader=(skip)
+  fi
+fi
+if [ "${as_reader[0]:-}" != skip ] && "${as_reader[@]}" test -x "$pv" 2>/dev/null; then
+  ro=$tmp/ro
+  mkdir "$ro"
+  cp "$db" "$ro/g.db"
+  cp "$tmp/config/palmvein/gallery.key" "$ro/k.key"
+  [ "$(id -u)" = 0 ] && chown nobody "$ro/k.key"
+  chmod 600 "$ro/k.key"
+  chmod 444 "$ro/g.db"
+  chmod 555 "$ro"
+  chmod 755 "$tmp"
+  sum_before=$(sha256sum <"$ro/g.db")
+  expect 0 "${as_reader[@]}" "$pv" list --db "$ro/g.db" --key-file "$ro/k.key" --json
+  [ "$(json 'len(d)')" = 2 ] || fail "read-only list"
+  expect 0 "${as_reader[@]}" "$pv" verify --db "$ro/g.db" --key-file "$ro/k.key" --id bob --sensor "$bob&start=60" --threshold 0 -q
+  expect 0 "${as_reader[@]}" "$pv" identify --db "$ro/g.db" --key-file "$ro/k.key" --sensor "$bob&start=70" --threshold 0 --json
+  [ "$(json 'd["id"]')" = bob ] || fail "read-only identify"
+  expect 2 "${as_reader[@]}" "$pv" delete --db "$ro/g.db" --key-file "$ro/k.key" --id bob
+  [ "$(sha256sum <"$ro/g.db")" = "$sum_before" ] || fail "a read-only gallery was modified"
+  chmod 755 "$ro"
+  chmod 700 "$tmp"
+else
+  echo "note: cannot run as a non-root user here; read-only gallery part skipped"
+fi
 
 # Image files instead of a sensor (written by `palmvein synth`).
 # Some synthetic poses fail the ROI stage, as real captures do: enrolment and identification take

@@ -480,7 +480,7 @@ INSERT INTO identities VALUES(1, 'olga', 'Olga', 'R', 1600000000);
   GalleryOptions ro = options();
   ro.read_only = true;
   ro.create = false;
-  EXPECT_EQ(fault_of([&] { Gallery::open(db_, ro); }), GalleryFault::TooNew);
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_, ro); }), GalleryFault::NeedsMigration);
 
   Gallery g = open();
   EXPECT_EQ(g.schema_version(), Gallery::kSchemaVersion);
@@ -795,6 +795,56 @@ TEST(EscapeText, EscapesWhatTheChecksRefuse) {
   EXPECT_EQ(escape_text("rlo\xe2\x80\xae"), "rlo\\u202e");
   EXPECT_EQ(escape_text("back\\slash"), "back\\\\slash");  // so that an escape cannot be faked
   EXPECT_EQ(escape_text(std::string("nul\0", 4)), "nul\\x00");
+}
+
+namespace {
+std::string file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+// A refused file is left exactly as it was: every refusal comes before the first write, and a
+// read-only open never writes (earlier, even a read switched a foreign SQLite file to WAL first).
+TEST_F(GalleryStore, RefusedFilesAndReadOnlyOpensAreNeverWritten) {
+  { open().enroll(request("alice", Hand::Left, 1)); }
+  const fs::path foreign = dir_ / "foreign.db";
+  raw_sql(foreign, "PRAGMA journal_mode = DELETE; CREATE TABLE people(name TEXT); INSERT INTO people VALUES('x');");
+  const std::string before = file_bytes(foreign);
+  ASSERT_EQ(before[18], 1);  // header: rollback journal, not WAL
+  GalleryOptions ro = options();
+  ro.read_only = true;
+  ro.create = false;
+  GalleryOptions rw = options();
+  rw.create = false;
+  EXPECT_EQ(fault_of([&] { Gallery::open(foreign, ro); }), GalleryFault::Corrupt);
+  EXPECT_EQ(fault_of([&] { Gallery::open(foreign, rw); }), GalleryFault::Corrupt);
+  EXPECT_EQ(fault_of([&] { Gallery::open(foreign, options()); }), GalleryFault::Corrupt);
+  EXPECT_EQ(file_bytes(foreign), before);
+  EXPECT_FALSE(fs::exists(foreign.string() + "-wal"));
+  EXPECT_FALSE(fs::exists(foreign.string() + "-shm"));
+
+  // A gallery opened read-only with the wrong key, or read-only and used: not a byte changes.
+  raw_sql(db_, "PRAGMA wal_checkpoint(TRUNCATE);");
+  const std::string gallery = file_bytes(db_);
+  const fs::path other = dir_ / "other.key";
+  create_key_file(other);
+  GalleryOptions wrong = ro;
+  wrong.key_file = other;
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_, wrong); }), GalleryFault::WrongKey);
+  {
+    Gallery g = Gallery::open(db_, ro);
+    EXPECT_EQ(g.list().size(), 1u);
+    EXPECT_EQ(g.all_templates().size(), 3u);
+    EXPECT_THROW(g.enroll(request("bob", Hand::Left, 2)), InvalidArgument);
+    EXPECT_THROW(g.remove("alice"), InvalidArgument);
+  }
+  EXPECT_EQ(file_bytes(db_), gallery);
+  // An older schema is not migrated by a read-only open.
+  raw_sql(db_, "PRAGMA user_version = 2;");
+  const std::string v2 = file_bytes(db_);
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_, ro); }), GalleryFault::NeedsMigration);
+  EXPECT_EQ(file_bytes(db_), v2);
 }
 
 TEST(Hand, ParsesAndPrints) {

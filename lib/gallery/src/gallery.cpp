@@ -459,6 +459,7 @@ std::string_view to_string(GalleryFault fault) noexcept {
     case GalleryFault::TooNew: return "too-new";
     case GalleryFault::Key: return "key";
     case GalleryFault::Io: return "io";
+    case GalleryFault::NeedsMigration: return "needs-migration";
   }
   return "unknown";
 }
@@ -547,6 +548,41 @@ std::vector<std::uint8_t> check_key(const Connection& db, const SecretKey& maste
   return *database_id;
 }
 
+// "file:" URI of a path for sqlite3_open_v2 with SQLITE_OPEN_URI (every byte but unreserved ones and
+// '/' percent-encoded, so that '?', '#' and '%' in a file name stay part of the name).
+std::string file_uri(const std::filesystem::path& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "file:";
+  for (const char ch : path.string()) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Opens the connection. A read-only connection to a WAL database needs the -shm file, which SQLite
+// must create when it is absent (a cleanly closed gallery has none): impossible in a read-only folder
+// or for a file this user may not write, and SQLite then answers every read with SQLITE_READONLY.
+// When no -wal file holds changes that the database file lacks, the file is then read as immutable
+// (no locks, no -shm): exact as long as nobody writes it meanwhile, which whoever made it read-only
+// has ruled out. A read-only connection never writes either way.
+Connection open_connection(const std::filesystem::path& path, bool read_only) {
+  if (!read_only) return Connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  Connection db(path, SQLITE_OPEN_READONLY);
+  const int rc = sqlite3_exec(db.get(), "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+  if ((rc & 0xff) != SQLITE_READONLY && (rc & 0xff) != SQLITE_CANTOPEN) return db;
+  std::error_code ec;
+  const std::filesystem::path wal = path.string() + "-wal";
+  if (std::filesystem::exists(wal, ec) && std::filesystem::file_size(wal, ec) > 0) return db;  // reads report it
+  return Connection(file_uri(path) + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+}
+
 void check_version(int version, const std::filesystem::path& path) {
   if (version > Gallery::kSchemaVersion)
     throw GalleryError(GalleryFault::TooNew, "gallery '" + path.string() + "' has schema version " +
@@ -580,8 +616,7 @@ Gallery Gallery::open(const std::filesystem::path& path, GalleryOptions options,
   SecretKey aead_key = master.derive(1);
   SecretKey state_key = master.derive(3);
 
-  const int flags = options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  Connection db(path, flags);
+  Connection db = open_connection(path, options.read_only);
   sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
   db.exec("PRAGMA foreign_keys = ON");
 
@@ -619,8 +654,9 @@ Gallery Gallery::open(const std::filesystem::path& path, GalleryOptions options,
 
   if (version < kSchemaVersion) {
     if (options.read_only)
-      throw GalleryError(GalleryFault::TooNew, "gallery '" + path.string() + "' has schema version " +
-                                                   std::to_string(version) + " and must be migrated: open it read-write once");
+      throw GalleryError(GalleryFault::NeedsMigration, "gallery '" + path.string() + "' has schema version " +
+                                                           std::to_string(version) +
+                                                           " and must be migrated: open it read-write once");
     Transaction tx(db);
     version = read_user_version(db);
     if (version < kSchemaVersion) apply_migrations(db, version, StateKeys{aead_key, state_key, database_id, path});

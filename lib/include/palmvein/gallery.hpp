@@ -55,6 +55,7 @@ enum class GalleryFault : std::uint8_t {
   TooNew,         // schema newer than this build understands
   Key,            // the key file is missing, unreadable, malformed or too open (permissions)
   Io,             // SQLite could not read or write the file
+  NeedsMigration, // a read-only open found an older schema: one read-write open migrates it
 };
 PALMVEIN_API std::string_view to_string(GalleryFault fault) noexcept;
 
@@ -83,7 +84,10 @@ PALMVEIN_API void create_key_file(const std::filesystem::path& path);
 struct GalleryOptions {
   std::filesystem::path key_file;        // empty: resolve_key_file() (env var, then default)
   bool create = true;                    // create the database (and, for the default location, a key)
-  bool read_only = false;                // open read-only (list, verify, identify)
+  // Open read-only (list, verify, identify): SQLITE_OPEN_READONLY, never writes to the file, so a
+  // read-only file or folder still serves reads and a refused file is left exactly as it was. An older
+  // schema is not migrated: GalleryError(NeedsMigration).
+  bool read_only = false;
   std::chrono::milliseconds busy_timeout{5000};  // how long to wait for another writer
   // Test hook: called inside the enrolment transaction after each template row is inserted, with
   // the number inserted so far. Lets a test kill the process mid-enrolment. Not for production use.
