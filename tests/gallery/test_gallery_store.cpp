@@ -619,6 +619,11 @@ TEST_F(GalleryStore, MissingOrExtraRowsAreRefused) {
   raw_sql(db_, "DELETE FROM templates WHERE row_id > 6; UPDATE identities SET name = 'Mallory' WHERE id = 'bob';");
   EXPECT_EQ(fault_of([&] { g.templates_of("bob"); }), GalleryFault::Tampered);
   EXPECT_EQ(g.templates_of("alice").size(), 3u);
+  // Recovery (docs/security.md): delete the tampered identity; the rest of the gallery is whole again.
+  EXPECT_EQ(g.remove("bob"), 1);
+  ASSERT_EQ(g.list().size(), 1u);
+  EXPECT_EQ(g.enroll(request("bob", Hand::Left, 2)).template_count, 3);
+  EXPECT_EQ(g.all_templates().size(), 6u);
 }
 
 TEST_F(GalleryStore, RowsPlantedForAReusedEntryNumberAreNotAdopted) {
