@@ -83,6 +83,7 @@ int run(const Args& a) {
     return 2;
   }
   const Hand hand = parse_hand(a.hand);
+  check_identity_id(a.id);  // the library's rule (Gallery::enroll applies it again): refuse before the window opens
   const double threshold = cli::resolve_threshold(a.threshold);
   Gallery gallery = cli::open_gallery(a.gallery, true);
   auto sensor = open_sensor(a.sensor);

@@ -22,9 +22,9 @@ int run_delete(const DeleteArgs& a) {
   const std::optional<Hand> hand = a.hand.empty() ? std::nullopt : std::optional<Hand>(parse_hand(a.hand));
   Gallery gallery = open_gallery(a.gallery, false);
   const int removed = gallery.remove(a.id, hand);
-  const std::string what = "'" + a.id + "'" + (hand ? " (hand " + std::string(to_string(*hand)) + ")" : std::string());
+  const std::string what = "'" + escape_text(a.id) + "'" + (hand ? " (hand " + std::string(to_string(*hand)) + ")" : std::string());
   if (a.json) {
-    std::printf("%s\n", nlohmann::json{{"id", a.id}, {"deleted", removed}}.dump().c_str());
+    std::printf("%s\n", json_text(nlohmann::json{{"id", a.id}, {"deleted", removed}}).c_str());
   } else if (removed > 0) {
     std::printf("deleted %s: %d enrolment(s)\n", what.c_str(), removed);
   } else {

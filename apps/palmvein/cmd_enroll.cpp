@@ -35,7 +35,10 @@ int run_enroll(const EnrollArgs& a) {
   options.consistency_threshold = a.consistency ? *a.consistency : consistency_threshold();
   options.check();
 
-  // Open the gallery first: a wrong key or an existing identity fails before anyone presents a palm.
+  // Check the id and name, then open the gallery: a bad name, a wrong key or an existing identity
+  // fails before anyone presents a palm. (Gallery::enroll checks the same again.)
+  check_identity_id(a.id);
+  check_display_name(a.name);
   Gallery gallery = open_gallery(a.gallery, true);
   if (mode == EnrollMode::Create && gallery.find(a.id, hand))
     throw GalleryError(GalleryFault::AlreadyExists, "identity '" + a.id + "' (hand " + std::string(to_string(hand)) +
@@ -81,11 +84,11 @@ int run_enroll(const EnrollArgs& a) {
     j["frames"] = session.frames_seen();
     j["pair_scores"] = pairs;
     j["consistency_threshold"] = options.consistency_threshold;
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", json_text(j).c_str());
   } else {
     std::printf("enrolled '%s' (hand %s): %zu new template(s), %d in total; %d frame(s); samples agree "
                 "(lowest pair score %s >= %s)\n",
-                info.id.c_str(), std::string(to_string(info.hand)).c_str(), request.templates.size(),
+                escape_text(info.id).c_str(), std::string(to_string(info.hand)).c_str(), request.templates.size(),
                 info.template_count, session.frames_seen(), format_score(min_pair).c_str(),
                 format_score(options.consistency_threshold).c_str());
   }

@@ -22,7 +22,7 @@ struct IdentifyArgs {
 
 int run_identify(const IdentifyArgs& a) {
   const double threshold = resolve_threshold(a.threshold);
-  Gallery gallery = open_gallery(a.gallery, false);
+  Gallery gallery = open_gallery_for_reading(a.gallery);
   auto search = make_gallery_search();
   search->load(gallery.all_templates());  // decrypts everything; a tampered row is an error here
 
@@ -47,12 +47,12 @@ int run_identify(const IdentifyArgs& a) {
     for (const auto& c : ranked)
       candidates.push_back({{"id", c.id}, {"hand", std::string(to_string(c.hand))}, {"score", c.score}});
     j["candidates"] = candidates;
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", json_text(j).c_str());
   } else if (ranked.empty()) {
-    std::printf("not found: the gallery '%s' is empty\n", a.gallery.db.c_str());
+    std::printf("not found: the gallery '%s' is empty\n", escape_text(a.gallery.db).c_str());
   } else {
     const auto& best = ranked.front();
-    std::printf("%s: '%s' (hand %s) score %s %s threshold %s\n", found ? "found" : "not found", best.id.c_str(),
+    std::printf("%s: '%s' (hand %s) score %s %s threshold %s\n", found ? "found" : "not found", escape_text(best.id).c_str(),
                 std::string(to_string(best.hand)).c_str(), format_score(best.score).c_str(), found ? ">=" : "<",
                 format_score(threshold).c_str());
     if (!found) std::printf("  (best candidate shown; no identity reaches the threshold)\n");

@@ -26,7 +26,7 @@ std::string iso_time(std::int64_t seconds) {
 }
 
 int run_list(const ListArgs& a) {
-  Gallery gallery = open_gallery(a.gallery, false);
+  Gallery gallery = open_gallery_for_reading(a.gallery);
   const auto identities = gallery.list();
   if (a.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -38,12 +38,13 @@ int run_list(const ListArgs& a) {
                      {"algorithm", i.algorithm},
                      {"created", iso_time(i.created)},
                      {"updated", iso_time(i.updated)}});
-    std::printf("%s\n", out.dump().c_str());
+    std::printf("%s\n", json_text(out).c_str());
     return kExitOk;
   }
   std::printf("%-24s %-24s %-4s %9s %4s  %-20s\n", "ID", "NAME", "HAND", "TEMPLATES", "ALG", "UPDATED");
+  // Stored text is escaped: a name from an older gallery may hold terminal escapes.
   for (const auto& i : identities)
-    std::printf("%-24s %-24s %-4s %9d %4u  %-20s\n", i.id.c_str(), i.display_name.c_str(),
+    std::printf("%-24s %-24s %-4s %9d %4u  %-20s\n", escape_text(i.id).c_str(), escape_text(i.display_name).c_str(),
                 std::string(to_string(i.hand)).c_str(), i.template_count, unsigned{i.algorithm},
                 iso_time(i.updated).c_str());
   std::printf("%zu identit%s\n", identities.size(), identities.size() == 1 ? "y" : "ies");

@@ -57,11 +57,10 @@ Loaded load(const std::string& path, const TemplateExtractor& extractor) {
 }
 
 int run_match(const MatchArgs& args) {
-  if (!(args.fmr > 0 && args.fmr < 1)) throw InvalidArgument("--fmr must be in (0, 1)");
+  const double threshold = Calibration::builtin().threshold_for_fmr(args.fmr);  // checks --fmr, before any work
   const TemplateExtractor extractor;
   const Loaded a = load(args.a, extractor);
   const Loaded b = load(args.b, extractor);
-  const double threshold = Calibration::builtin().threshold_for_fmr(args.fmr);
   const double score = (a.templ && b.templ) ? match(*a.templ, *b.templ) : kLowestScore;
   const bool accepted = a.templ && b.templ && score >= threshold;
   if (args.json) {

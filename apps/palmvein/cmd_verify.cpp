@@ -25,7 +25,7 @@ struct VerifyArgs {
 int run_verify(const VerifyArgs& a) {
   const std::optional<Hand> hand = a.hand.empty() ? std::nullopt : std::optional<Hand>(parse_hand(a.hand));
   const double threshold = resolve_threshold(a.threshold);
-  Gallery gallery = open_gallery(a.gallery, false);
+  Gallery gallery = open_gallery_for_reading(a.gallery);
   const auto stored = gallery.templates_of(a.id, hand);  // decrypts; a tampered row is an error here
   if (stored.empty())
     throw GalleryError(GalleryFault::NotFound,
@@ -53,10 +53,10 @@ int run_verify(const VerifyArgs& a) {
     if (!a.threshold.threshold) j["fmr"] = a.threshold.fmr;
     j["templates_compared"] = search->template_count();
     j["frames"] = frames;
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", json_text(j).c_str());
   } else {
     const std::string rule = a.threshold.threshold ? "" : " (FMR " + format_fmr(a.threshold.fmr) + ")";
-    std::printf("%s: '%s' (hand %s) score %s %s threshold %s%s\n", accepted ? "accepted" : "rejected", a.id.c_str(),
+    std::printf("%s: '%s' (hand %s) score %s %s threshold %s%s\n", accepted ? "accepted" : "rejected", escape_text(a.id).c_str(),
                 std::string(to_string(best.hand)).c_str(), format_score(best.score).c_str(), accepted ? ">=" : "<",
                 format_score(threshold).c_str(), rule.c_str());
   }

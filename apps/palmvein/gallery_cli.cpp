@@ -11,7 +11,7 @@ namespace palmvein::cli {
 void add_gallery_args(CLI::App* cmd, GalleryArgs& args) {
   cmd->add_option("--db", args.db, "Gallery database file (SQLite)")->required();
   cmd->add_option("--key-file", args.key_file,
-                  "Key file (64 hex digits, mode 0600); default $PALMVEIN_KEY_FILE, then "
+                  "Key file (exactly 64 hex digits and an optional newline, mode 0600); default $PALMVEIN_KEY_FILE, then "
                   "$XDG_CONFIG_HOME/palmvein/gallery.key (created for a new gallery)");
 }
 
@@ -25,6 +25,19 @@ Gallery open_gallery(const GalleryArgs& args, bool create) {
     std::fprintf(stderr, "palmvein: created a new gallery key in '%s' (keep it: the gallery cannot be read without it)\n",
                  notice.key_file.c_str());
   return gallery;
+}
+
+Gallery open_gallery_for_reading(const GalleryArgs& args) {
+  GalleryOptions options;
+  options.key_file = args.key_file;
+  options.create = false;
+  options.read_only = true;
+  try {
+    return Gallery::open(args.db, options);
+  } catch (const GalleryError& e) {
+    if (e.fault() != GalleryFault::NeedsMigration) throw;
+  }
+  return open_gallery(args, false);  // migrates
 }
 
 void add_input_args(CLI::App* cmd, InputArgs& args, int default_max_frames) {
@@ -115,16 +128,18 @@ std::optional<Template> capture_probe(FrameSource& source, const TemplateExtract
 }
 
 void add_threshold_args(CLI::App* cmd, ThresholdArgs& args) {
+  // No CLI11 range check: Calibration::threshold_for_fmr checks the rate (NaN, infinities and the
+  // calibrated range too) and its one message is what the user sees.
   cmd->add_option("--fmr", args.fmr, "Target false-match rate per comparison; picks the threshold from the calibration")
-      ->capture_default_str()
-      ->check(CLI::Range(1e-12, 1.0));
+      ->capture_default_str();
   cmd->add_option("--threshold", args.threshold, "Explicit score threshold in [0, 1] (overrides --fmr)")
       ->check(CLI::Range(0.0, 1.0));
 }
 
 double resolve_threshold(const ThresholdArgs& args) {
-  if (args.threshold) return *args.threshold;
-  return Calibration::builtin().threshold_for_fmr(args.fmr);
+  // Checked even when --threshold overrides it: a bad --fmr is bad input either way.
+  const double from_fmr = Calibration::builtin().threshold_for_fmr(args.fmr);
+  return args.threshold ? *args.threshold : from_fmr;
 }
 
 double consistency_threshold() { return Calibration::builtin().threshold_for_fmr(kConsistencyFmr); }

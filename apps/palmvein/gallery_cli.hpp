@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "palmvein/enrollment.hpp"
 #include "palmvein/extractor.hpp"
@@ -24,6 +25,10 @@ struct GalleryArgs {
 void add_gallery_args(CLI::App* cmd, GalleryArgs& args);
 // Opens the gallery; tells the user on stderr when a new key file was created (never the key).
 Gallery open_gallery(const GalleryArgs& args, bool create);
+// Opens an existing gallery for a command that only reads (verify, identify, list): read-only, so that
+// a read-only file or folder works and nothing is ever written — except once after an upgrade, when
+// the schema must be migrated (that needs the key and write access, as any write does).
+Gallery open_gallery_for_reading(const GalleryArgs& args);
 
 struct InputArgs {
   std::string sensor;               // --sensor URI
@@ -61,6 +66,13 @@ double resolve_threshold(const ThresholdArgs& args);
 // samples of one capture session agree better than later probes, but one bad sample must be caught).
 inline constexpr double kConsistencyFmr = 1e-2;
 double consistency_threshold();
+
+// One JSON document as printed by the gallery commands: non-ASCII and control characters as \u escapes
+// and invalid UTF-8 (possible in a name stored by an older gallery) replaced, so that the output is
+// always valid JSON and never drives a terminal.
+inline std::string json_text(const nlohmann::json& j, int indent = -1) {
+  return j.dump(indent, ' ', true, nlohmann::json::error_handler_t::replace);
+}
 
 // "1.0e-04" style, for messages.
 std::string format_fmr(double fmr);

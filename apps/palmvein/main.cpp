@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "palmvein/error.hpp"
+#include "palmvein/gallery.hpp"
 #include "palmvein/version.hpp"
 
 namespace {
@@ -43,13 +44,13 @@ int main(int argc, char** argv) {
       if (argc == 2) return std::fputs(app.help().c_str(), stdout) < 0 ? palmvein::cli::kExitError : 0;
       if (argc == 3 && is_command(argv[2])) return std::fputs(app.get_subcommand(argv[2])->help().c_str(), stdout) < 0;
       std::fprintf(stderr, "palmvein: error: %s (commands: %s)\n",
-                   argc == 3 ? ("unknown command '" + std::string(argv[2]) + "'").c_str() : "help takes one command",
+                   argc == 3 ? ("unknown command '" + palmvein::escape_text(argv[2]) + "'").c_str() : "help takes one command",
                    command_names().c_str());
       return palmvein::cli::kExitError;
     }
     if (!is_command(argv[1])) {
-      std::fprintf(stderr, "palmvein: error: unknown command '%s' (commands: %s; see 'palmvein --help')\n", argv[1],
-                   command_names().c_str());
+      std::fprintf(stderr, "palmvein: error: unknown command '%s' (commands: %s; see 'palmvein --help')\n",
+                   palmvein::escape_text(argv[1]).c_str(), command_names().c_str());
       return palmvein::cli::kExitError;
     }
   }
@@ -61,13 +62,14 @@ int main(int argc, char** argv) {
     // Usage errors: one clear line, exit 2, pointing at the command's own help.
     const auto chosen = app.get_subcommands();
     const std::string help = chosen.empty() ? "palmvein --help" : "palmvein " + chosen.front()->get_name() + " --help";
-    std::fprintf(stderr, "palmvein: error: %s (see '%s')\n", e.what(), help.c_str());
+    std::fprintf(stderr, "palmvein: error: %s (see '%s')\n", palmvein::escape_text(e.what()).c_str(), help.c_str());
     return palmvein::cli::kExitError;
   } catch (const palmvein::Error& e) {
-    std::fprintf(stderr, "palmvein: error: %s\n", e.what());
+    // Escaped: messages may quote ids and names stored in a gallery, or arguments, verbatim.
+    std::fprintf(stderr, "palmvein: error: %s\n", palmvein::escape_text(e.what()).c_str());
     return palmvein::cli::kExitError;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "palmvein: error: %s\n", e.what());
+    std::fprintf(stderr, "palmvein: error: %s\n", palmvein::escape_text(e.what()).c_str());
     return palmvein::cli::kExitError;
   }
   return exit_code;

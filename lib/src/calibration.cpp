@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -89,8 +90,25 @@ double Calibration::fmr_at(double score) const {
   return std::clamp(std::pow(10.0, l), b.fmr, a.fmr);
 }
 
+std::pair<double, double> Calibration::fmr_range() const noexcept {
+  // Points are sorted by fmr decreasing: the highest is the first, the lowest measured non-zero one
+  // is the last (or the one before a final 0, "above every impostor").
+  const double high = points_.front().fmr;
+  double low = 0;
+  for (auto p = points_.rbegin(); p != points_.rend() && low == 0; ++p) low = p->fmr;
+  return {low, high};
+}
+
 double Calibration::threshold_for_fmr(double fmr) const {
-  if (!(fmr >= 0 && fmr <= 1)) throw InvalidArgument("threshold_for_fmr: fmr must be in [0, 1]");
+  const auto [low, high] = fmr_range();
+  if (!(fmr > 0 && fmr < 1 && fmr >= low && fmr <= high)) {
+    char text[200];
+    std::snprintf(text, sizeof text,
+                  "false-match rate %g is outside the calibrated range: it must be above 0, below 1 and within "
+                  "[%.3g, %.3g], where the calibration has measurements",
+                  fmr, low, high);
+    throw InvalidArgument(std::string(text) + "; pick a rate in that range or set a score threshold directly");
+  }
   if (fmr >= points_.front().fmr) return points_.front().score;
   if (fmr <= points_.back().fmr) return points_.back().score;
   // First point with fmr <= target; the threshold lies between it and the point before.

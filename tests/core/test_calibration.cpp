@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
@@ -51,15 +52,37 @@ TEST(Calibration, OutsideTheTable) {
   const Calibration c = example();
   EXPECT_DOUBLE_EQ(c.fmr_at(-5), 1.0);
   EXPECT_DOUBLE_EQ(c.fmr_at(0.9), 0.0);
-  EXPECT_DOUBLE_EQ(c.threshold_for_fmr(1.0), 0.1);
-  EXPECT_DOUBLE_EQ(c.threshold_for_fmr(0.0), 0.5);  // above every measured impostor
-  // Below the smallest measured non-zero FMR the estimate leans on the last segment: never beyond it.
-  const double t = c.threshold_for_fmr(1e-8);
-  EXPECT_GT(t, 0.4);
-  EXPECT_LE(t, 0.5);
-  EXPECT_THROW(c.threshold_for_fmr(-0.1), InvalidArgument);
-  EXPECT_THROW(c.threshold_for_fmr(1.5), InvalidArgument);
   EXPECT_THROW(c.fmr_at(std::nan("")), InvalidArgument);
+  // The calibrated range is [lowest measured non-zero FMR, highest FMR] of the table.
+  EXPECT_EQ(c.fmr_range(), std::make_pair(1e-4, 1.0));
+  EXPECT_DOUBLE_EQ(c.threshold_for_fmr(1e-4), 0.4);  // its ends are in it
+  EXPECT_NEAR(c.threshold_for_fmr(0.99), 0.1, 1e-3);
+}
+
+// A target FMR is checked in one place: threshold_for_fmr refuses what the table cannot answer, with
+// one message that the CLI prints as it is.
+TEST(Calibration, RefusesFalseMatchRatesOutsideTheCalibratedRange) {
+  const Calibration c = example();
+  for (const double bad : {std::nan(""), std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                           0.0, -0.1, 1.0, 1.5, 1e-8, 9.9e-5, std::numeric_limits<double>::denorm_min()}) {
+    try {
+      c.threshold_for_fmr(bad);
+      ADD_FAILURE() << "accepted fmr " << bad;
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("outside the calibrated range"), std::string::npos) << e.what();
+    }
+  }
+  // A table that does not start at FMR 1 is not extrapolated upwards either.
+  const Calibration narrow({{0.3, 1e-2}, {0.4, 1e-4}});
+  EXPECT_EQ(narrow.fmr_range(), std::make_pair(1e-4, 1e-2));
+  EXPECT_THROW(narrow.threshold_for_fmr(0.1), InvalidArgument);
+  // The builtin table: its range is where models/score_calibration.csv has impostor measurements.
+  const auto [low, high] = Calibration::builtin().fmr_range();
+  EXPECT_GT(low, 0);
+  EXPECT_LT(low, 1e-5);
+  EXPECT_EQ(high, 1.0);
+  EXPECT_THROW(Calibration::builtin().threshold_for_fmr(low / 2), InvalidArgument);
+  EXPECT_NO_THROW(Calibration::builtin().threshold_for_fmr(low));
 }
 
 TEST(Calibration, RejectsTablesThatAreNotMonotone) {

@@ -215,6 +215,58 @@ TEST_F(GalleryStore, MissingOrLooseKeyFileIsAClearError) {
   EXPECT_EQ(fault_of([&] { Gallery::open(db_, o); }), GalleryFault::Key);
 }
 
+// A key file is exactly 64 hex digits and an optional newline (docs/security.md "Key"); anything
+// else is refused with one message that never shows key material.
+TEST_F(GalleryStore, KeyFilesMustHaveExactlyTheDocumentedFormat) {
+  { open().enroll(request("alice", Hand::Left, 1)); }
+  std::string hex;
+  {
+    std::ifstream in(key_);
+    std::getline(in, hex);
+  }
+  ASSERT_EQ(hex.size(), 64u);
+  const auto write_key = [&](const std::string& name, const std::string& text) {
+    const fs::path path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << text;
+    ::chmod(path.c_str(), 0600);
+    return path;
+  };
+  const auto opens = [&](const fs::path& key_file) {
+    GalleryOptions o;
+    o.key_file = key_file;
+    return Gallery::open(db_, o).templates_of("alice").size() == 3;
+  };
+  // What write_new_key_file writes, without the newline, and in upper case: accepted.
+  EXPECT_TRUE(opens(write_key("ok1.key", hex + "\n")));
+  EXPECT_TRUE(opens(write_key("ok2.key", hex)));
+  std::string upper = hex;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_TRUE(opens(write_key("ok3.key", upper + "\n")));
+
+  const std::vector<std::string> bad = {
+      hex + "\n\n", hex + "\r\n", hex + " ", " " + hex, hex + "\nextra", hex.substr(0, 63), hex.substr(0, 63) + "\n",
+      hex + "0", hex + "00", hex.substr(0, 62) + "zz", hex.substr(0, 32) + " " + hex.substr(32), "",
+      // Trailing data far beyond what an earlier reader looked at (it read 256 bytes, skipping spaces).
+      hex + "\n" + std::string(200, ' ') + "trailing data"};
+  int n = 0;
+  for (const auto& text : bad) {
+    const fs::path path = write_key("bad" + std::to_string(n++) + ".key", text);
+    GalleryOptions o;
+    o.key_file = path;
+    try {
+      Gallery::open(db_, o);
+      ADD_FAILURE() << "accepted a key file of " << text.size() << " bytes";
+    } catch (const GalleryError& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(e.fault(), GalleryFault::Key);
+      EXPECT_NE(message.find("expected exactly 64 hexadecimal digits, optionally followed by one newline"), std::string::npos)
+          << message;
+      EXPECT_EQ(message.find(hex.substr(0, 8)), std::string::npos) << "the message shows key material";
+      EXPECT_EQ(message.find('\n'), std::string::npos);
+    }
+  }
+}
+
 TEST_F(GalleryStore, DefaultKeyIsCreatedPrivatelyInTheConfigFolder) {
   KeyNotice notice;
   { Gallery::open(db_, {}, &notice).enroll(request("alice", Hand::Left, 1)); }
@@ -428,10 +480,10 @@ INSERT INTO identities VALUES(1, 'olga', 'Olga', 'R', 1600000000);
   GalleryOptions ro = options();
   ro.read_only = true;
   ro.create = false;
-  EXPECT_EQ(fault_of([&] { Gallery::open(db_, ro); }), GalleryFault::TooNew);
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_, ro); }), GalleryFault::NeedsMigration);
 
   Gallery g = open();
-  EXPECT_EQ(g.schema_version(), 2);
+  EXPECT_EQ(g.schema_version(), Gallery::kSchemaVersion);
   const auto list = g.list();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].display_name, "Olga");
@@ -445,6 +497,253 @@ INSERT INTO identities VALUES(1, 'olga', 'Olga', 'R', 1600000000);
   g.enroll(request("olga", Hand::Right, 3, 1, EnrollMode::Add));
   EXPECT_EQ(g.templates_of("olga").size(), 2u);
   EXPECT_EQ(integrity_check(db_), "ok");
+}
+
+// ---- Rollback protection (schema v3): old, missing or extra rows and resurrected identities ----
+
+namespace {
+
+// Saves the identities and template rows of `id` into a side file (what an attacker without the key
+// can keep from an earlier state of the database).
+void save_rows_of(const fs::path& db, const fs::path& side, const std::string& id) {
+  raw_sql(db, "ATTACH '" + side.string() + "' AS s; "
+              "CREATE TABLE s.i AS SELECT * FROM identities WHERE id = '" + id + "'; "
+              "CREATE TABLE s.t AS SELECT * FROM templates WHERE entry IN (SELECT entry FROM identities WHERE id = '" +
+              id + "'); DETACH s;");
+}
+
+std::string attach(const fs::path& side) { return "ATTACH '" + side.string() + "' AS s; "; }
+
+}  // namespace
+
+TEST_F(GalleryStore, RowsSavedBeforeADeleteAndReinsertedAreRefused) {
+  {
+    Gallery g = open();
+    g.enroll(request("alice", Hand::Left, 1));
+    g.enroll(request("bob", Hand::Left, 2));
+  }
+  const fs::path side = dir_ / "saved.db";
+  save_rows_of(db_, side, "alice");
+  { EXPECT_EQ(open().remove("alice"), 1); }
+
+  // The rows alone come back (their identity is gone): rows of no identity.
+  raw_sql(db_, attach(side) + "INSERT INTO templates SELECT * FROM s.t;");
+  {
+    Gallery g = open();
+    EXPECT_EQ(fault_of([&] { g.all_templates(); }), GalleryFault::Tampered);
+    EXPECT_EQ(fault_of([&] { g.list(); }), GalleryFault::Tampered);
+    EXPECT_TRUE(g.templates_of("alice").empty());  // never a match: alice is not enrolled
+  }
+  // The whole identity comes back, rows and identity row with its digest: the gallery state no
+  // longer matches, and every read and every write refuses.
+  raw_sql(db_, attach(side) + "INSERT INTO identities SELECT * FROM s.i;");
+  Gallery g = open();
+  EXPECT_EQ(fault_of([&] { g.templates_of("alice"); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.templates_of("bob"); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.all_templates(); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.list(); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.find("alice", Hand::Left); }), GalleryFault::Tampered);
+  // A write must not make the resurrected identity authentic.
+  EXPECT_EQ(fault_of([&] { g.enroll(request("carol", Hand::Left, 3)); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.remove("bob"); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.list(); }), GalleryFault::Tampered);
+  GalleryOptions ro = options();
+  ro.read_only = true;
+  ro.create = false;
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_, ro).all_templates(); }), GalleryFault::Tampered);
+  // Deleting the resurrected identity again restores the authenticated state.
+  raw_sql(db_, "DELETE FROM identities WHERE id = 'alice'; DELETE FROM templates WHERE entry NOT IN "
+               "(SELECT entry FROM identities);");
+  EXPECT_EQ(g.list().size(), 1u);
+  EXPECT_EQ(g.all_templates().size(), 3u);
+}
+
+TEST_F(GalleryStore, RowsSavedBeforeAReplaceAndReinsertedAreRefused) {
+  {
+    Gallery g = open();
+    g.enroll(request("alice", Hand::Left, 1));
+    g.enroll(request("bob", Hand::Right, 2));
+  }
+  const fs::path side = dir_ / "saved.db";
+  save_rows_of(db_, side, "alice");
+  { open().enroll(request("alice", Hand::Left, 5, 1, EnrollMode::Replace)); }
+  ASSERT_EQ(open().templates_of("alice").size(), 1u);
+
+  // The old rows next to the new one (same entry: a replace keeps it).
+  raw_sql(db_, attach(side) + "INSERT INTO templates SELECT * FROM s.t;");
+  {
+    Gallery g = open();
+    EXPECT_EQ(fault_of([&] { g.templates_of("alice"); }), GalleryFault::Tampered);
+    EXPECT_EQ(fault_of([&] { g.templates_of("alice", Hand::Left); }), GalleryFault::Tampered);
+    EXPECT_EQ(fault_of([&] { g.all_templates(); }), GalleryFault::Tampered);
+    EXPECT_EQ(fault_of([&] { g.list(); }), GalleryFault::Tampered);
+    EXPECT_EQ(g.templates_of("bob").size(), 3u);  // other identities stay usable for verification
+    EXPECT_EQ(fault_of([&] { g.enroll(request("alice", Hand::Left, 6, 1, EnrollMode::Add)); }), GalleryFault::Tampered);
+  }
+  // The old rows instead of the new one, and the old identity row with its old digest.
+  raw_sql(db_, attach(side) +
+                   "DELETE FROM templates WHERE entry IN (SELECT entry FROM identities WHERE id = 'alice') "
+                   "AND row_id NOT IN (SELECT row_id FROM s.t);"
+                   "DELETE FROM identities WHERE id = 'alice'; INSERT INTO identities SELECT * FROM s.i;");
+  Gallery g = open();
+  EXPECT_EQ(fault_of([&] { g.templates_of("alice"); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.all_templates(); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.list(); }), GalleryFault::Tampered);
+}
+
+TEST_F(GalleryStore, MissingOrExtraRowsAreRefused) {
+  {
+    Gallery g = open();
+    g.enroll(request("alice", Hand::Left, 1));
+    g.enroll(request("bob", Hand::Left, 2));
+  }
+  // A missing row: every remaining row still passes its AEAD check, the row set does not.
+  raw_sql(db_, "CREATE TABLE keep AS SELECT * FROM templates WHERE row_id = 2; DELETE FROM templates WHERE row_id = 2;");
+  {
+    Gallery g = open();
+    EXPECT_EQ(fault_of([&] { g.templates_of("alice"); }), GalleryFault::Tampered);
+    EXPECT_EQ(fault_of([&] { g.list(); }), GalleryFault::Tampered);
+    EXPECT_EQ(g.templates_of("bob").size(), 3u);
+  }
+  raw_sql(db_, "INSERT INTO templates SELECT * FROM keep; DROP TABLE keep;");
+  EXPECT_EQ(open().all_templates().size(), 6u);  // back as it was: accepted
+  // An extra row copied from another identity (bob's row 4 into alice's entry, at a fresh row id).
+  raw_sql(db_, "INSERT INTO templates(entry, nonce, ciphertext, created) SELECT "
+               "(SELECT entry FROM identities WHERE id = 'alice'), nonce, ciphertext, created FROM templates WHERE row_id = 4;");
+  Gallery g = open();
+  EXPECT_EQ(fault_of([&] { g.templates_of("alice"); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.all_templates(); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.list(); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.find("alice", Hand::Left); }), GalleryFault::Tampered);
+  // Changed identity fields in the clear are covered by the identity digest too.
+  raw_sql(db_, "DELETE FROM templates WHERE row_id > 6; UPDATE identities SET name = 'Mallory' WHERE id = 'bob';");
+  EXPECT_EQ(fault_of([&] { g.templates_of("bob"); }), GalleryFault::Tampered);
+  EXPECT_EQ(g.templates_of("alice").size(), 3u);
+  // Recovery (docs/security.md): delete the tampered identity; the rest of the gallery is whole again.
+  EXPECT_EQ(g.remove("bob"), 1);
+  ASSERT_EQ(g.list().size(), 1u);
+  EXPECT_EQ(g.enroll(request("bob", Hand::Left, 2)).template_count, 3);
+  EXPECT_EQ(g.all_templates().size(), 6u);
+}
+
+TEST_F(GalleryStore, RowsPlantedForAReusedEntryNumberAreNotAdopted) {
+  {
+    Gallery g = open();
+    g.enroll(request("bob", Hand::Left, 2));
+    g.enroll(request("alice", Hand::Left, 1));  // the highest entry number
+  }
+  const fs::path side = dir_ / "saved.db";
+  save_rows_of(db_, side, "alice");
+  { open().remove("alice"); }
+  raw_sql(db_, attach(side) + "INSERT INTO templates SELECT * FROM s.t;");
+  // The next identity gets alice's old entry number; the planted rows must not become its rows.
+  Gallery g = open();
+  EXPECT_EQ(fault_of([&] { g.enroll(request("alice", Hand::Left, 3)); }), GalleryFault::Tampered);
+  EXPECT_FALSE(g.find("alice", Hand::Left).has_value());
+}
+
+// What the state check cannot see (docs/security.md): the whole file put back as an older copy.
+TEST_F(GalleryStore, RollingTheWholeFileBackIsNotDetected) {
+  {
+    Gallery g = open();
+    g.enroll(request("alice", Hand::Left, 1));
+  }
+  raw_sql(db_, "PRAGMA wal_checkpoint(TRUNCATE);");
+  fs::copy_file(db_, dir_ / "old.db");
+  { open().remove("alice"); }
+  raw_sql(db_, "PRAGMA wal_checkpoint(TRUNCATE);");
+  fs::remove(db_.string() + "-wal");
+  fs::remove(db_.string() + "-shm");
+  fs::copy_file(dir_ / "old.db", db_, fs::copy_options::overwrite_existing);
+  EXPECT_EQ(open().templates_of("alice").size(), 3u);  // a consistent older state: accepted
+}
+
+// The v2 schema exactly as the second release wrote it (v1 plus the v1 -> v2 migration), with two
+// identities sealed as v2 did. Migration authenticates the state it finds; afterwards rollback of
+// rows is detected.
+TEST_F(GalleryStore, MigratesAVersion2DatabaseAndProtectsItAfterwards) {
+  create_key_file(key_);
+  const auto master = gallery_internal::SecretKey::load(key_);
+  std::vector<std::uint8_t> database_id(gallery_internal::kDatabaseIdBytes, 0x24);
+  const auto kcv = gallery_internal::key_check_value(master, database_id);
+  const auto aead = master.derive(1);
+  auto hex = [](std::span<const std::uint8_t> b) {
+    std::string s = "x'";
+    for (const auto v : b) {
+      constexpr char digits[] = "0123456789abcdef";
+      s += digits[v >> 4];
+      s += digits[v & 15];
+    }
+    return s + "'";
+  };
+  std::string rows;
+  for (int r = 1; r <= 4; ++r) {
+    const std::string id = r <= 2 ? "olga" : "pete";
+    const Hand hand = r <= 2 ? Hand::Right : Hand::Left;
+    const auto sealed = gallery_internal::seal(aead, fake_template(r), gallery_internal::template_ad(database_id, id, hand, r));
+    rows += "INSERT INTO templates VALUES(" + std::to_string(r) + ", " + (r <= 2 ? "1" : "2") + ", " + hex(sealed.nonce) +
+            ", " + hex(sealed.ciphertext) + ", 1600000100);";
+  }
+  const std::string v2 = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE identities(
+  entry INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  hand TEXT NOT NULL CHECK(hand IN ('L','R','U')),
+  created INTEGER NOT NULL, updated INTEGER NOT NULL DEFAULT 0, algorithm INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(id, hand));
+CREATE TABLE templates(
+  row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  entry INTEGER NOT NULL REFERENCES identities(entry) ON DELETE CASCADE,
+  nonce BLOB NOT NULL,
+  ciphertext BLOB NOT NULL, created INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX templates_by_entry ON templates(entry);
+INSERT INTO identities VALUES(1, 'olga', 'Olga', 'R', 1600000000, 1600000100, 7);
+INSERT INTO identities VALUES(2, 'pete', 'Pete', 'L', 1600000000, 1600000100, 7);
+)sql" + std::string("INSERT INTO meta VALUES('database_id', ") + hex(database_id) + ");" +
+                         "INSERT INTO meta VALUES('key_check', " + hex(kcv) + ");" + rows + "PRAGMA user_version = 2;";
+
+  // A v2 row that fails its AEAD check is not blessed by the migration: the open fails, nothing changes.
+  const fs::path bad = dir_ / "bad.db";
+  raw_sql(bad, v2 + "UPDATE templates SET ciphertext = substr(ciphertext, 1, 3) || x'00' || substr(ciphertext, 5) "
+                    "WHERE row_id = 3;");
+  EXPECT_EQ(fault_of([&] { Gallery::open(bad, options()); }), GalleryFault::Tampered);
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(bad.c_str(), &h), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+  }
+
+  raw_sql(db_, v2);
+  const fs::path side = dir_ / "saved.db";
+  save_rows_of(db_, side, "olga");
+  {
+    Gallery g = open();  // migrates, with the key
+    EXPECT_EQ(g.schema_version(), Gallery::kSchemaVersion);
+    const auto list = g.list();
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[0].template_count, 2);
+    EXPECT_EQ(list[1].display_name, "Pete");
+    const auto t = g.templates_of("olga");
+    ASSERT_EQ(t.size(), 2u);
+    EXPECT_EQ(t[1].bytes, fake_template(2));
+    EXPECT_EQ(g.all_templates().size(), 4u);
+    g.enroll(request("olga", Hand::Right, 9, 1, EnrollMode::Replace));
+    EXPECT_EQ(g.templates_of("olga").size(), 1u);
+  }
+  EXPECT_EQ(integrity_check(db_), "ok");
+  // Rows from before the re-enrolment (saved before the migration, too) are refused.
+  raw_sql(db_, attach(side) + "INSERT INTO templates SELECT * FROM s.t;");
+  Gallery g = open();
+  EXPECT_EQ(fault_of([&] { g.templates_of("olga"); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.all_templates(); }), GalleryFault::Tampered);
+  EXPECT_EQ(g.templates_of("pete").size(), 2u);
 }
 
 TEST_F(GalleryStore, RefusesNewerSchemasAndForeignFiles) {
@@ -463,6 +762,94 @@ TEST_F(GalleryStore, RefusesNewerSchemasAndForeignFiles) {
   GalleryOptions no_create = options();
   no_create.create = false;
   EXPECT_EQ(fault_of([&] { Gallery::open(dir_ / "absent.db", no_create); }), GalleryFault::Io);
+}
+
+// Ids and names: UTF-8 without control characters, refused in one place (check_identity_id /
+// check_display_name, applied by Gallery::enroll); escape_text makes anything stored printable.
+TEST_F(GalleryStore, RefusesControlCharactersAndInvalidUtf8InIdsAndNames) {
+  Gallery g = open();
+  const std::vector<std::string> bad = {
+      std::string("a\0b", 3), "tab\there", "esc\x1b[31mred", "del\x7f", "c1 csi \xc2\x9b" "31m", "nel \xc2\x85",
+      "stray \x80 byte", "truncated \xe2\x82", "overlong \xc0\xaf", "overlong3 \xe0\x80\xaf", "surrogate \xed\xa0\x80",
+      "too big \xf4\x90\x80\x80", "invalid \xff", "line sep \xe2\x80\xa8", "bidi \xe2\x80\xae" "evil", "isolate \xe2\x81\xa6"};
+  for (const auto& text : bad) {
+    EXPECT_THROW(check_identity_id(text), InvalidArgument) << escape_text(text);
+    EXPECT_THROW(check_display_name(text), InvalidArgument) << escape_text(text);
+    EXPECT_THROW(g.enroll(request(text, Hand::Left, 1)), InvalidArgument) << escape_text(text);
+    auto named = request("ok", Hand::Left, 1);
+    named.display_name = text;
+    EXPECT_THROW(g.enroll(named), InvalidArgument) << escape_text(text);
+  }
+  EXPECT_TRUE(g.list().empty());
+  // Ordinary UTF-8 is welcome.
+  auto jose = request("jos\xc3\xa9", Hand::Left, 2);
+  jose.display_name = "Jos\xc3\xa9 \xe5\xbc\xa0 \xf0\x9f\x96\x90";
+  EXPECT_EQ(g.enroll(jose).display_name, jose.display_name);
+  EXPECT_THROW(check_display_name(std::string(257, 'n')), InvalidArgument);
+  EXPECT_NO_THROW(check_display_name(""));
+  EXPECT_THROW(check_identity_id(""), InvalidArgument);
+}
+
+TEST(EscapeText, EscapesWhatTheChecksRefuse) {
+  EXPECT_EQ(escape_text("alice"), "alice");
+  EXPECT_EQ(escape_text("Jos\xc3\xa9"), "Jos\xc3\xa9");
+  EXPECT_EQ(escape_text("a\x1b[2Jb"), "a\\x1b[2Jb");
+  EXPECT_EQ(escape_text("del\x7f"), "del\\x7f");
+  EXPECT_EQ(escape_text("csi\xc2\x9b"), "csi\\u009b");
+  EXPECT_EQ(escape_text("bad\xff\xc0"), "bad\\xff\\xc0");
+  EXPECT_EQ(escape_text("rlo\xe2\x80\xae"), "rlo\\u202e");
+  EXPECT_EQ(escape_text("back\\slash"), "back\\\\slash");  // so that an escape cannot be faked
+  EXPECT_EQ(escape_text(std::string("nul\0", 4)), "nul\\x00");
+}
+
+namespace {
+std::string file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+// A refused file is left exactly as it was: every refusal comes before the first write, and a
+// read-only open never writes (earlier, even a read switched a foreign SQLite file to WAL first).
+TEST_F(GalleryStore, RefusedFilesAndReadOnlyOpensAreNeverWritten) {
+  { open().enroll(request("alice", Hand::Left, 1)); }
+  const fs::path foreign = dir_ / "foreign.db";
+  raw_sql(foreign, "PRAGMA journal_mode = DELETE; CREATE TABLE people(name TEXT); INSERT INTO people VALUES('x');");
+  const std::string before = file_bytes(foreign);
+  ASSERT_EQ(before[18], 1);  // header: rollback journal, not WAL
+  GalleryOptions ro = options();
+  ro.read_only = true;
+  ro.create = false;
+  GalleryOptions rw = options();
+  rw.create = false;
+  EXPECT_EQ(fault_of([&] { Gallery::open(foreign, ro); }), GalleryFault::Corrupt);
+  EXPECT_EQ(fault_of([&] { Gallery::open(foreign, rw); }), GalleryFault::Corrupt);
+  EXPECT_EQ(fault_of([&] { Gallery::open(foreign, options()); }), GalleryFault::Corrupt);
+  EXPECT_EQ(file_bytes(foreign), before);
+  EXPECT_FALSE(fs::exists(foreign.string() + "-wal"));
+  EXPECT_FALSE(fs::exists(foreign.string() + "-shm"));
+
+  // A gallery opened read-only with the wrong key, or read-only and used: not a byte changes.
+  raw_sql(db_, "PRAGMA wal_checkpoint(TRUNCATE);");
+  const std::string gallery = file_bytes(db_);
+  const fs::path other = dir_ / "other.key";
+  create_key_file(other);
+  GalleryOptions wrong = ro;
+  wrong.key_file = other;
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_, wrong); }), GalleryFault::WrongKey);
+  {
+    Gallery g = Gallery::open(db_, ro);
+    EXPECT_EQ(g.list().size(), 1u);
+    EXPECT_EQ(g.all_templates().size(), 3u);
+    EXPECT_THROW(g.enroll(request("bob", Hand::Left, 2)), InvalidArgument);
+    EXPECT_THROW(g.remove("alice"), InvalidArgument);
+  }
+  EXPECT_EQ(file_bytes(db_), gallery);
+  // An older schema is not migrated by a read-only open.
+  raw_sql(db_, "PRAGMA user_version = 2;");
+  const std::string v2 = file_bytes(db_);
+  EXPECT_EQ(fault_of([&] { Gallery::open(db_, ro); }), GalleryFault::NeedsMigration);
+  EXPECT_EQ(file_bytes(db_), v2);
 }
 
 TEST(Hand, ParsesAndPrints) {

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <mutex>
 
 #include "gallery_crypto.hpp"
@@ -39,11 +40,31 @@ CREATE TABLE templates(
   ciphertext BLOB NOT NULL);
 )sql";
 
-// Migrations: kMigrations[i] takes the schema from version i+1 to i+2.
+// What a migration step may need besides SQL. Schema v3 authenticates the state that exists when it
+// runs, so migrating to v3 needs the gallery key (Gallery::open checks the key before migrating).
+struct StateKeys {
+  const SecretKey& aead;   // subkey 1: template rows
+  const SecretKey& state;  // subkey 3: identity and gallery state digests
+  std::span<const std::uint8_t> database_id;
+  const std::filesystem::path& path;  // for messages
+};
+
+struct Migration {
+  std::string_view sql;
+  void (*after)(const Connection& db, const StateKeys& keys);  // nullptr: the SQL is all
+};
+
+void authenticate_current_state(const Connection& db, const StateKeys& keys);
+
+// Migrations: kMigrations[i] takes the schema from version i+1 to i+2, in the transaction of the
+// open that finds the older version.
 // v1 -> v2: last-update time and template algorithm per identity, creation time per template, an
 // index for loading one identity's templates.
-constexpr std::string_view kMigrations[] = {
-    R"sql(
+// v2 -> v3: rollback protection. Per identity a generation and a keyed digest over the identity and
+// its rows; in meta the gallery generation and a keyed digest over every identity (docs/security.md).
+// The state found at migration is authenticated as it is, after every row passed its AEAD check.
+constexpr Migration kMigrations[] = {
+    {R"sql(
 ALTER TABLE identities ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;
 UPDATE identities SET updated = created;
 ALTER TABLE identities ADD COLUMN algorithm INTEGER NOT NULL DEFAULT 0;
@@ -51,6 +72,12 @@ ALTER TABLE templates ADD COLUMN created INTEGER NOT NULL DEFAULT 0;
 UPDATE templates SET created = (SELECT created FROM identities WHERE identities.entry = templates.entry);
 CREATE INDEX templates_by_entry ON templates(entry);
 )sql",
+     nullptr},
+    {R"sql(
+ALTER TABLE identities ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE identities ADD COLUMN digest BLOB;
+)sql",
+     &authenticate_current_state},
 };
 static_assert(std::size(kMigrations) + 1 == Gallery::kSchemaVersion);
 
@@ -68,15 +95,6 @@ Hand hand_from_column(const std::string& text) {
   if (text == "L") return Hand::Left;
   if (text == "R") return Hand::Right;
   return Hand::Unknown;
-}
-
-void check_identity_id(std::string_view id) {
-  if (id.empty()) throw InvalidArgument("identity id is empty");
-  if (id.size() > kMaxIdLength)
-    throw InvalidArgument("identity id is longer than " + std::to_string(kMaxIdLength) + " bytes");
-  for (const char c : id)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      throw InvalidArgument("identity id contains a control character");
 }
 
 int read_user_version(const Connection& db) {
@@ -109,6 +127,213 @@ void write_meta(const Connection& db, std::string_view key, std::span<const std:
   st.run();
 }
 
+// ---- Authenticated state (schema v3, rollback protection; docs/security.md "Gallery state") ----
+//
+// The AEAD of a row proves that the key sealed it for this database, identity, hand and row id, but
+// not that it is still current: a row saved before a delete or a re-enrolment and inserted again
+// later would authenticate. So each identity carries a keyed digest over its fields and the exact set
+// of its rows, and meta carries a keyed digest over every identity (id, hand, generation, digest) and
+// a gallery generation that every write increments. Every read checks both before using anything;
+// every write checks them first (so a write never blesses a tampered state) and renews them in its
+// transaction.
+
+using gallery_internal::Digest;
+using gallery_internal::KeyedDigest;
+
+constexpr std::string_view kIdentityDigestLabel = "palmvein-gallery-identity-v1";
+constexpr std::string_view kGalleryDigestLabel = "palmvein-gallery-state-v1";
+
+// One row of `identities`, as stored.
+struct IdentityRecord {
+  std::int64_t entry = 0;
+  std::string id;
+  std::string name;
+  std::string hand;  // the column text: "L", "R" or "U"
+  std::int64_t created = 0;
+  std::int64_t updated = 0;
+  std::int64_t algorithm = 0;
+  std::int64_t generation = 0;
+  std::vector<std::uint8_t> digest;  // empty when NULL
+};
+
+// One row of `templates`, as stored.
+struct RowRecord {
+  std::int64_t row_id = 0;
+  std::int64_t created = 0;
+  std::vector<std::uint8_t> nonce;
+  std::vector<std::uint8_t> ciphertext;
+};
+
+constexpr std::string_view kRecordColumns = "entry, id, name, hand, created, updated, algorithm, generation, digest";
+
+IdentityRecord record_from(const Statement& st) {
+  IdentityRecord r;
+  r.entry = st.column_int(0);
+  r.id = st.column_text(1);
+  r.name = st.column_text(2);
+  r.hand = st.column_text(3);
+  r.created = st.column_int(4);
+  r.updated = st.column_int(5);
+  r.algorithm = st.column_int(6);
+  r.generation = st.column_int(7);
+  r.digest = st.column_blob(8);
+  return r;
+}
+
+// Every identity, in the order the gallery digest covers them (id, then hand; binary collation).
+std::vector<IdentityRecord> read_records(const Connection& db) {
+  Statement st(db, "SELECT " + std::string(kRecordColumns) + " FROM identities ORDER BY id, hand");
+  std::vector<IdentityRecord> out;
+  while (st.step()) out.push_back(record_from(st));
+  return out;
+}
+
+IdentityRecord read_record(const Connection& db, std::int64_t entry) {
+  Statement st(db, "SELECT " + std::string(kRecordColumns) + " FROM identities WHERE entry=?");
+  st.bind(1, entry);
+  if (!st.step()) throw GalleryError(GalleryFault::Corrupt, "identity entry " + std::to_string(entry) + " vanished");
+  return record_from(st);
+}
+
+std::vector<RowRecord> read_rows(const Connection& db, std::int64_t entry) {
+  Statement st(db, "SELECT row_id, created, nonce, ciphertext FROM templates WHERE entry=? ORDER BY row_id");
+  st.bind(1, entry);
+  std::vector<RowRecord> out;
+  while (st.step()) out.push_back({st.column_int(0), st.column_int(1), st.column_blob(2), st.column_blob(3)});
+  return out;
+}
+
+std::string describe(const IdentityRecord& r) { return "'" + r.id + "' (hand " + r.hand + ")"; }
+
+Digest identity_digest(const StateKeys& keys, const IdentityRecord& r, const std::vector<RowRecord>& rows) {
+  KeyedDigest d(keys.state, kIdentityDigestLabel);
+  d.field(keys.database_id).field(r.id).field(r.hand).field(r.name);
+  d.u64(static_cast<std::uint64_t>(r.created)).u64(static_cast<std::uint64_t>(r.updated));
+  d.u64(static_cast<std::uint64_t>(r.algorithm)).u64(static_cast<std::uint64_t>(r.generation));
+  d.u64(rows.size());
+  for (const auto& row : rows) {
+    d.u64(static_cast<std::uint64_t>(row.row_id)).u64(static_cast<std::uint64_t>(row.created));
+    d.field(gallery_internal::row_hash(row.nonce, row.ciphertext));
+  }
+  return d.final();
+}
+
+Digest gallery_digest(const StateKeys& keys, std::uint64_t generation, const std::vector<IdentityRecord>& records) {
+  KeyedDigest d(keys.state, kGalleryDigestLabel);
+  d.field(keys.database_id).u64(generation).u64(records.size());
+  for (const auto& r : records) d.field(r.id).field(r.hand).u64(static_cast<std::uint64_t>(r.generation)).field(r.digest);
+  return d.final();
+}
+
+bool same_digest(const Digest& expected, const std::vector<std::uint8_t>& stored) {
+  return stored.size() == expected.size() && sodium_memcmp(expected.data(), stored.data(), expected.size()) == 0;
+}
+
+[[noreturn]] void throw_gallery_tampered(const StateKeys& keys) {
+  throw GalleryError(GalleryFault::Tampered,
+                     "gallery '" + keys.path.string() +
+                         "': its list of identities failed authentication (an identity was added, removed or "
+                         "restored from an older copy without the key); refusing to use it");
+}
+
+// The gallery generation; nullopt when absent or malformed (the caller treats both as tampering).
+std::optional<std::uint64_t> read_generation(const Connection& db) {
+  const auto value = read_meta(db, "generation");
+  if (!value || value->empty() || value->size() > 20) return std::nullopt;
+  std::uint64_t n = 0;
+  for (const std::uint8_t c : *value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+// Checks the identities as a whole against meta.state. Returns the gallery generation.
+std::uint64_t check_gallery_state(const Connection& db, const StateKeys& keys, const std::vector<IdentityRecord>& records) {
+  const auto generation = read_generation(db);
+  const auto stored = read_meta(db, "state");
+  if (!generation || !stored || !same_digest(gallery_digest(keys, *generation, records), *stored))
+    throw_gallery_tampered(keys);
+  return *generation;
+}
+
+// No template row may belong to an entry that is not an identity: such a row is left over from
+// tampering and could be adopted by the next identity that gets that entry number.
+void check_no_orphan_rows(const Connection& db, const StateKeys& keys) {
+  Statement st(db, "SELECT count(*) FROM templates t WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.entry = t.entry)");
+  st.step();
+  if (st.column_int(0) != 0)
+    throw GalleryError(GalleryFault::Tampered, "gallery '" + keys.path.string() + "': " + std::to_string(st.column_int(0)) +
+                                                   " template row(s) belong to no identity (rows were inserted without "
+                                                   "the key); refusing to use it");
+}
+
+// The rows of one identity, checked against its digest: an old, missing or extra row is an error.
+std::vector<RowRecord> checked_rows(const Connection& db, const StateKeys& keys, const IdentityRecord& record) {
+  auto rows = read_rows(db, record.entry);
+  if (!same_digest(identity_digest(keys, record, rows), record.digest))
+    throw GalleryError(GalleryFault::Tampered,
+                       "the templates of " + describe(record) + " in '" + keys.path.string() +
+                           "' failed authentication (a row was added, removed, changed or restored from an older copy "
+                           "without the key); refusing to use them");
+  return rows;
+}
+
+// Decrypts one row; a row that fails its AEAD check is an error.
+std::vector<std::uint8_t> open_row(const StateKeys& keys, const IdentityRecord& record, const RowRecord& row) {
+  const Hand hand = hand_from_column(record.hand);
+  const auto ad = gallery_internal::template_ad(keys.database_id, record.id, hand, row.row_id);
+  std::vector<std::uint8_t> plain;
+  if (!gallery_internal::open_sealed(keys.aead, row.nonce, row.ciphertext, ad, plain))
+    throw GalleryError(GalleryFault::Tampered,
+                       "template row " + std::to_string(row.row_id) + " of '" + record.id + "' (hand " + record.hand +
+                           ") in '" + keys.path.string() +
+                           "' failed authentication: the gallery was modified or rows were moved; refusing to use it");
+  return plain;
+}
+
+// Renews the digest of one identity from what is stored now (the caller has checked it or wrote it).
+void write_identity_digest(const Connection& db, const StateKeys& keys, std::int64_t entry) {
+  const IdentityRecord record = read_record(db, entry);
+  const Digest digest = identity_digest(keys, record, read_rows(db, entry));
+  Statement st(db, "UPDATE identities SET digest=? WHERE entry=?");
+  st.bind(1, digest).bind(2, entry);
+  st.run();
+}
+
+// Renews the gallery digest over the identities stored now, at `generation`.
+void write_gallery_state(const Connection& db, const StateKeys& keys, std::uint64_t generation) {
+  const Digest digest = gallery_digest(keys, generation, read_records(db));
+  write_meta(db, "generation", bytes_of(std::to_string(generation)));
+  write_meta(db, "state", digest);
+}
+
+// The v2 -> v3 step: every row must pass its AEAD check, rows of no identity are dropped, and the
+// state found becomes the authenticated state at gallery generation 0.
+void authenticate_current_state(const Connection& db, const StateKeys& keys) {
+  db.exec("DELETE FROM templates WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.entry = templates.entry)");
+  for (const auto& record : read_records(db)) {
+    for (const auto& row : read_rows(db, record.entry)) {
+      auto plain = open_row(keys, record, row);
+      sodium_memzero(plain.data(), plain.size());
+    }
+    write_identity_digest(db, keys, record.entry);
+  }
+  write_gallery_state(db, keys, 0);
+}
+
+IdentityInfo info_of(const IdentityRecord& r, std::size_t template_count) {
+  IdentityInfo info;
+  info.id = r.id;
+  info.display_name = r.name;
+  info.hand = hand_from_column(r.hand);
+  info.created = r.created;
+  info.updated = r.updated;
+  info.algorithm = static_cast<std::uint16_t>(r.algorithm);
+  info.template_count = static_cast<int>(template_count);
+  return info;
+}
+
 }  // namespace
 
 std::string_view to_string(Hand hand) noexcept {
@@ -129,6 +354,100 @@ Hand parse_hand(std::string_view text) {
   throw InvalidArgument("hand must be L, R or U (left, right, unknown), not '" + std::string(text) + "'");
 }
 
+namespace {
+
+// Decodes the UTF-8 sequence at text[i] into `cp`; returns its length, or 0 when it is not valid
+// UTF-8 (a stray or missing continuation byte, an overlong form, a surrogate, above U+10FFFF).
+std::size_t decode_utf8(std::string_view text, std::size_t i, char32_t& cp) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  std::size_t length = 0;
+  if (c < 0x80) {
+    cp = c;
+    return 1;
+  }
+  if (c >= 0xc2 && c <= 0xdf) {
+    length = 2;
+    cp = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    length = 3;
+    cp = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    length = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3f);
+  }
+  if ((length == 3 && cp < 0x800) || (length == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return length;
+}
+
+// Code points that must not be stored in an id or a name: C0 controls (terminal escapes start with
+// ESC), DEL, C1 controls (U+0080..U+009F, e.g. CSI U+009B), line and paragraph separators, and the
+// bidirectional formatting characters that make a printed name read differently from what it is.
+bool refused_code_point(char32_t cp) {
+  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+         (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void check_text(std::string_view what, std::string_view text, std::size_t max_bytes) {
+  if (text.size() > max_bytes)
+    throw InvalidArgument(std::string(what) + " is longer than " + std::to_string(max_bytes) + " bytes");
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    const std::size_t length = decode_utf8(text, i, cp);
+    if (length == 0)
+      throw InvalidArgument(std::string(what) + " is not valid UTF-8 (at byte " + std::to_string(i + 1) + ")");
+    if (refused_code_point(cp))
+      throw InvalidArgument(std::string(what) + " contains a control or formatting character (at byte " +
+                            std::to_string(i + 1) + ")");
+    i += length;
+  }
+}
+
+}  // namespace
+
+void check_identity_id(std::string_view id) {
+  if (id.empty()) throw InvalidArgument("identity id is empty");
+  check_text("identity id", id, kMaxIdLength);
+}
+
+void check_display_name(std::string_view name) { check_text("display name", name, kMaxNameLength); }
+
+std::string escape_text(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    const std::size_t length = decode_utf8(text, i, cp);
+    if (length == 0 || (length == 1 && refused_code_point(cp))) {
+      const auto b = static_cast<unsigned char>(text[i]);
+      out += "\\x";
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+      ++i;
+      continue;
+    }
+    if (refused_code_point(cp)) {
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(cp >> shift) & 15];
+    } else if (cp == '\\') {
+      out += "\\\\";
+    } else {
+      out.append(text.substr(i, length));
+    }
+    i += length;
+  }
+  return out;
+}
+
 std::string_view to_string(GalleryFault fault) noexcept {
   switch (fault) {
     case GalleryFault::WrongKey: return "wrong-key";
@@ -140,6 +459,7 @@ std::string_view to_string(GalleryFault fault) noexcept {
     case GalleryFault::TooNew: return "too-new";
     case GalleryFault::Key: return "key";
     case GalleryFault::Io: return "io";
+    case GalleryFault::NeedsMigration: return "needs-migration";
   }
   return "unknown";
 }
@@ -172,35 +492,102 @@ struct Gallery::Impl {
   GalleryOptions options;
   Connection db;
   std::vector<std::uint8_t> database_id;
-  SecretKey aead_key;  // subkey 1 of the master key
+  SecretKey aead_key;   // subkey 1 of the master key
+  SecretKey state_key;  // subkey 3 of the master key
   mutable std::mutex mutex;
 
-  Impl(std::filesystem::path p, GalleryOptions o, Connection c, std::vector<std::uint8_t> id, SecretKey key)
+  Impl(std::filesystem::path p, GalleryOptions o, Connection c, std::vector<std::uint8_t> id, SecretKey aead,
+       SecretKey state)
       : path(std::move(p)), options(std::move(o)), db(std::move(c)), database_id(std::move(id)),
-        aead_key(std::move(key)) {}
+        aead_key(std::move(aead)), state_key(std::move(state)) {}
 
-  std::vector<StoredTemplate> load_templates(std::string_view where, std::string_view id,
-                                             std::optional<Hand> hand) const;
-  IdentityInfo identity_row(Statement& st) const;
+  StateKeys keys() const { return {aead_key, state_key, database_id, path}; }
+  // Decrypted templates of the identities that `select` picks, after the state checks.
+  std::vector<StoredTemplate> load_templates(const std::function<bool(const IdentityRecord&)>& select,
+                                             bool all) const;
 };
 
 namespace {
 
-constexpr std::string_view kIdentityColumns =
-    "i.id, i.name, i.hand, i.created, i.updated, i.algorithm, "
-    "(SELECT count(*) FROM templates t WHERE t.entry = i.entry)";
+// Applies the migrations from `from` to the current version (inside the caller's transaction).
+void apply_migrations(const Connection& db, int from, const StateKeys& keys) {
+  for (int v = from; v < Gallery::kSchemaVersion; ++v) {
+    db.exec(kMigrations[v - 1].sql);
+    if (kMigrations[v - 1].after) kMigrations[v - 1].after(db, keys);
+  }
+  db.exec("PRAGMA user_version = " + std::to_string(Gallery::kSchemaVersion));
+}
 
 // Creates the current schema on an empty database (inside the caller's transaction).
-void create_schema(const Connection& db, const SecretKey& master) {
+void create_schema(const Connection& db, const SecretKey& master, const SecretKey& aead, const SecretKey& state,
+                   const std::filesystem::path& path) {
   db.exec(kSchemaV1);
-  for (const auto migration : kMigrations) db.exec(migration);
   std::vector<std::uint8_t> database_id(gallery_internal::kDatabaseIdBytes);
   randombytes_buf(database_id.data(), database_id.size());
   write_meta(db, "database_id", database_id);
   const auto kcv = gallery_internal::key_check_value(master, database_id);
   write_meta(db, "key_check", kcv);
   write_meta(db, "created", bytes_of(std::to_string(now_seconds())));
-  db.exec("PRAGMA user_version = " + std::to_string(Gallery::kSchemaVersion));
+  apply_migrations(db, 1, StateKeys{aead, state, database_id, path});
+}
+
+// Checks that `db` is a palmvein gallery that `master` opens; returns its database id. Reads only.
+std::vector<std::uint8_t> check_key(const Connection& db, const SecretKey& master, const std::filesystem::path& path,
+                                    const std::filesystem::path& key_path) {
+  if (!has_table(db, "meta"))
+    throw GalleryError(GalleryFault::Corrupt, "'" + path.string() + "' is not a palmvein gallery (no meta table)");
+  const auto database_id = read_meta(db, "database_id");
+  const auto stored_kcv = read_meta(db, "key_check");
+  if (!database_id || !stored_kcv || database_id->size() != gallery_internal::kDatabaseIdBytes ||
+      stored_kcv->size() != gallery_internal::kKcvBytes)
+    throw GalleryError(GalleryFault::Corrupt, "gallery '" + path.string() + "' lacks its key check value");
+  const auto kcv = gallery_internal::key_check_value(master, *database_id);
+  if (sodium_memcmp(kcv.data(), stored_kcv->data(), kcv.size()) != 0)
+    throw GalleryError(GalleryFault::WrongKey, "the key file '" + key_path.string() + "' does not open gallery '" +
+                                                   path.string() + "' (wrong key)");
+  return *database_id;
+}
+
+// "file:" URI of a path for sqlite3_open_v2 with SQLITE_OPEN_URI (every byte but unreserved ones and
+// '/' percent-encoded, so that '?', '#' and '%' in a file name stay part of the name).
+std::string file_uri(const std::filesystem::path& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "file:";
+  for (const char ch : path.string()) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Opens the connection. A read-only connection to a WAL database needs the -shm file, which SQLite
+// must create when it is absent (a cleanly closed gallery has none): impossible in a read-only folder
+// or for a file this user may not write, and SQLite then answers every read with SQLITE_READONLY.
+// When no -wal file holds changes that the database file lacks, the file is then read as immutable
+// (no locks, no -shm): exact as long as nobody writes it meanwhile, which whoever made it read-only
+// has ruled out. A read-only connection never writes either way.
+Connection open_connection(const std::filesystem::path& path, bool read_only) {
+  if (!read_only) return Connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  Connection db(path, SQLITE_OPEN_READONLY);
+  const int rc = sqlite3_exec(db.get(), "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+  if ((rc & 0xff) != SQLITE_READONLY && (rc & 0xff) != SQLITE_CANTOPEN) return db;
+  std::error_code ec;
+  const std::filesystem::path wal = path.string() + "-wal";
+  if (std::filesystem::exists(wal, ec) && std::filesystem::file_size(wal, ec) > 0) return db;  // reads report it
+  return Connection(file_uri(path) + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+}
+
+void check_version(int version, const std::filesystem::path& path) {
+  if (version > Gallery::kSchemaVersion)
+    throw GalleryError(GalleryFault::TooNew, "gallery '" + path.string() + "' has schema version " +
+                                                 std::to_string(version) + "; this palmvein reads up to " +
+                                                 std::to_string(Gallery::kSchemaVersion) + " (upgrade palmvein)");
 }
 
 }  // namespace
@@ -226,11 +613,21 @@ Gallery Gallery::open(const std::filesystem::path& path, GalleryOptions options,
   }
   SecretKey master = SecretKey::load(key_location.path);
   if (notice) *notice = KeyNotice{key_location.path, key_created};
+  SecretKey aead_key = master.derive(1);
+  SecretKey state_key = master.derive(3);
 
-  const int flags = options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  Connection db(path, flags);
+  Connection db = open_connection(path, options.read_only);
   sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
   db.exec("PRAGMA foreign_keys = ON");
+
+  // Everything that can refuse the file is checked before the first write, so that a refused file
+  // (a foreign SQLite database, a newer schema, the wrong key) is left exactly as it was.
+  int version = read_user_version(db);
+  if (version == 0 && (options.read_only || count_tables(db) != 0))
+    throw GalleryError(GalleryFault::Corrupt, "'" + path.string() + "' is an SQLite database but not a palmvein gallery");
+  check_version(version, path);
+  if (version != 0) check_key(db, master, path, key_location.path);
+
   if (!options.read_only) {
     // WAL: readers see the last committed state while a writer enrols; a killed writer's
     // uncommitted pages are never read. FULL: a committed enrolment survives power loss too.
@@ -240,49 +637,34 @@ Gallery Gallery::open(const std::filesystem::path& path, GalleryOptions options,
   }
   if (!db_exists) ::chmod(path.c_str(), 0600);  // templates are encrypted, but the ids are not
 
-  int version = read_user_version(db);
   if (version == 0) {
-    if (options.read_only) throw GalleryError(GalleryFault::Corrupt, "'" + path.string() + "' is not a palmvein gallery");
     Transaction tx(db);
     version = read_user_version(db);  // another process may have created it meanwhile
     if (version == 0) {
       if (count_tables(db) != 0)
         throw GalleryError(GalleryFault::Corrupt,
                            "'" + path.string() + "' is an SQLite database but not a palmvein gallery");
-      create_schema(db, master);
+      create_schema(db, master, aead_key, state_key, path);
       version = kSchemaVersion;
     }
     tx.commit();
+    check_version(version, path);
   }
-  if (version > kSchemaVersion)
-    throw GalleryError(GalleryFault::TooNew, "gallery '" + path.string() + "' has schema version " +
-                                                 std::to_string(version) + "; this palmvein reads up to " +
-                                                 std::to_string(kSchemaVersion) + " (upgrade palmvein)");
-  if (!has_table(db, "meta"))
-    throw GalleryError(GalleryFault::Corrupt, "'" + path.string() + "' is not a palmvein gallery (no meta table)");
-
-  const auto database_id = read_meta(db, "database_id");
-  const auto stored_kcv = read_meta(db, "key_check");
-  if (!database_id || !stored_kcv || database_id->size() != gallery_internal::kDatabaseIdBytes ||
-      stored_kcv->size() != gallery_internal::kKcvBytes)
-    throw GalleryError(GalleryFault::Corrupt, "gallery '" + path.string() + "' lacks its key check value");
-  const auto kcv = gallery_internal::key_check_value(master, *database_id);
-  if (sodium_memcmp(kcv.data(), stored_kcv->data(), kcv.size()) != 0)
-    throw GalleryError(GalleryFault::WrongKey, "the key file '" + key_location.path.string() +
-                                                   "' does not open gallery '" + path.string() + "' (wrong key)");
+  const std::vector<std::uint8_t> database_id = check_key(db, master, path, key_location.path);
 
   if (version < kSchemaVersion) {
     if (options.read_only)
-      throw GalleryError(GalleryFault::TooNew, "gallery '" + path.string() + "' has schema version " +
-                                                   std::to_string(version) + " and must be migrated: open it read-write once");
+      throw GalleryError(GalleryFault::NeedsMigration, "gallery '" + path.string() + "' has schema version " +
+                                                           std::to_string(version) +
+                                                           " and must be migrated: open it read-write once");
     Transaction tx(db);
     version = read_user_version(db);
-    for (int v = version; v < kSchemaVersion; ++v) db.exec(kMigrations[v - 1]);
-    db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+    if (version < kSchemaVersion) apply_migrations(db, version, StateKeys{aead_key, state_key, database_id, path});
     tx.commit();
   }
 
-  auto impl = std::make_unique<Impl>(path, std::move(options), std::move(db), *database_id, master.derive(1));
+  auto impl = std::make_unique<Impl>(path, std::move(options), std::move(db), database_id, std::move(aead_key),
+                                     std::move(state_key));
   return Gallery(std::move(impl));
 }
 
@@ -298,22 +680,9 @@ int Gallery::schema_version() const {
   return read_user_version(impl_->db);
 }
 
-IdentityInfo Gallery::Impl::identity_row(Statement& st) const {
-  IdentityInfo info;
-  info.id = st.column_text(0);
-  info.display_name = st.column_text(1);
-  info.hand = hand_from_column(st.column_text(2));
-  info.created = st.column_int(3);
-  info.updated = st.column_int(4);
-  info.algorithm = static_cast<std::uint16_t>(st.column_int(5));
-  info.template_count = static_cast<int>(st.column_int(6));
-  return info;
-}
-
 IdentityInfo Gallery::enroll(const EnrollRequest& request) {
   check_identity_id(request.id);
-  if (request.display_name.size() > kMaxNameLength)
-    throw InvalidArgument("display name is longer than " + std::to_string(kMaxNameLength) + " bytes");
+  check_display_name(request.display_name);
   if (request.templates.empty()) throw InvalidArgument("an enrolment needs at least one template");
   for (const auto& t : request.templates)
     if (t.empty() || t.size() > kMaxTemplateBytes) throw InvalidArgument("template size out of range");
@@ -321,20 +690,23 @@ IdentityInfo Gallery::enroll(const EnrollRequest& request) {
 
   std::lock_guard lock(impl_->mutex);
   const Connection& db = impl_->db;
+  const StateKeys keys = impl_->keys();
   const std::string hand(to_string(request.hand));
   const std::int64_t now = now_seconds();
   const std::string who = "'" + request.id + "' (hand " + hand + ")";
 
   Transaction tx(db);
+  // A write first checks the state it changes: it must never make a tampered state authentic.
+  const auto records = read_records(db);
+  const std::uint64_t generation = check_gallery_state(db, keys, records) + 1;
+  const IdentityRecord* existing = nullptr;
+  for (const auto& r : records)
+    if (r.id == request.id && r.hand == hand) existing = &r;
   std::optional<std::int64_t> entry;
   std::uint16_t old_algorithm = 0;
-  {
-    Statement st(db, "SELECT entry, algorithm FROM identities WHERE id=? AND hand=?");
-    st.bind(1, request.id).bind(2, hand);
-    if (st.step()) {
-      entry = st.column_int(0);
-      old_algorithm = static_cast<std::uint16_t>(st.column_int(1));
-    }
+  if (existing) {
+    entry = existing->entry;
+    old_algorithm = static_cast<std::uint16_t>(existing->algorithm);
   }
   switch (request.mode) {
     case EnrollMode::Create:
@@ -353,6 +725,7 @@ IdentityInfo Gallery::enroll(const EnrollRequest& request) {
       break;
   }
   if (entry) {
+    checked_rows(db, keys, *existing);  // its fields (kept on Replace) and, for Add, the rows kept
     if (request.mode == EnrollMode::Replace) {
       Statement del(db, "DELETE FROM templates WHERE entry=?");
       del.bind(1, *entry);
@@ -364,6 +737,9 @@ IdentityInfo Gallery::enroll(const EnrollRequest& request) {
     up.bind(5, *entry);
     up.run();
   } else {
+    // The other hands of the person, whose display name a new hand may inherit, must be authentic too.
+    for (const auto& r : records)
+      if (r.id == request.id) checked_rows(db, keys, r);
     // A new hand of a known person keeps the person's display name unless a new one is given.
     Statement ins(db, "INSERT INTO identities(id, name, hand, created, updated, algorithm) VALUES(?, "
                       "COALESCE(NULLIF(?, ''), (SELECT name FROM identities WHERE id = ? AND name <> '' LIMIT 1), ''), "
@@ -372,6 +748,11 @@ IdentityInfo Gallery::enroll(const EnrollRequest& request) {
     ins.bind(7, std::int64_t{request.algorithm});
     ins.run();
     entry = sqlite3_last_insert_rowid(db.get());
+    // Entry numbers can be reused after a delete: rows planted under the new number are not adopted.
+    if (!read_rows(db, *entry).empty())
+      throw GalleryError(GalleryFault::Tampered, "gallery '" + impl_->path.string() + "': template rows of no identity wait "
+                                                 "under entry " + std::to_string(*entry) +
+                                                 " (rows were inserted without the key); refusing to use it");
   }
 
   Statement insert(db, "INSERT INTO templates(entry, nonce, ciphertext, created) VALUES(?, x'', x'', ?)");
@@ -392,10 +773,14 @@ IdentityInfo Gallery::enroll(const EnrollRequest& request) {
     if (impl_->options.after_template_insert) impl_->options.after_template_insert(inserted);
   }
 
-  Statement back(db, "SELECT " + std::string(kIdentityColumns) + " FROM identities i WHERE i.entry=?");
-  back.bind(1, *entry);
-  back.step();
-  IdentityInfo info = impl_->identity_row(back);
+  Statement gen(db, "UPDATE identities SET generation=? WHERE entry=?");
+  gen.bind(1, static_cast<std::int64_t>(generation)).bind(2, *entry);
+  gen.run();
+  write_identity_digest(db, keys, *entry);
+  write_gallery_state(db, keys, generation);
+
+  const IdentityRecord stored = read_record(db, *entry);
+  IdentityInfo info = info_of(stored, read_rows(db, *entry).size());
   tx.commit();
   return info;
 }
@@ -404,72 +789,77 @@ int Gallery::remove(std::string_view id, std::optional<Hand> hand) {
   check_identity_id(id);
   if (impl_->options.read_only) throw InvalidArgument("gallery opened read-only");
   std::lock_guard lock(impl_->mutex);
+  const StateKeys keys = impl_->keys();
   Transaction tx(impl_->db);
+  const std::uint64_t generation = check_gallery_state(impl_->db, keys, read_records(impl_->db)) + 1;
   Statement st(impl_->db, hand ? "DELETE FROM identities WHERE id=? AND hand=?" : "DELETE FROM identities WHERE id=?");
   st.bind(1, id);
   if (hand) st.bind(2, to_string(*hand));
   st.run();
   const int removed = sqlite3_changes(impl_->db.get());
+  if (removed > 0) write_gallery_state(impl_->db, keys, generation);
   tx.commit();
   return removed;
 }
 
 std::vector<IdentityInfo> Gallery::list() const {
   std::lock_guard lock(impl_->mutex);
-  Statement st(impl_->db, "SELECT " + std::string(kIdentityColumns) + " FROM identities i ORDER BY i.id, i.hand");
+  const StateKeys keys = impl_->keys();
+  gallery_internal::ReadTransaction snapshot(impl_->db);
+  const auto records = read_records(impl_->db);
+  check_gallery_state(impl_->db, keys, records);
+  check_no_orphan_rows(impl_->db, keys);
   std::vector<IdentityInfo> out;
-  while (st.step()) out.push_back(impl_->identity_row(st));
+  out.reserve(records.size());
+  for (const auto& r : records) out.push_back(info_of(r, checked_rows(impl_->db, keys, r).size()));
   return out;
 }
 
 std::optional<IdentityInfo> Gallery::find(std::string_view id, Hand hand) const {
   std::lock_guard lock(impl_->mutex);
-  Statement st(impl_->db, "SELECT " + std::string(kIdentityColumns) + " FROM identities i WHERE i.id=? AND i.hand=?");
-  st.bind(1, id).bind(2, to_string(hand));
-  if (!st.step()) return std::nullopt;
-  return impl_->identity_row(st);
+  const StateKeys keys = impl_->keys();
+  gallery_internal::ReadTransaction snapshot(impl_->db);
+  const auto records = read_records(impl_->db);
+  check_gallery_state(impl_->db, keys, records);
+  for (const auto& r : records)
+    if (r.id == id && r.hand == to_string(hand)) return info_of(r, checked_rows(impl_->db, keys, r).size());
+  return std::nullopt;
 }
 
-std::vector<StoredTemplate> Gallery::Impl::load_templates(std::string_view where, std::string_view id,
-                                                          std::optional<Hand> hand) const {
+std::vector<StoredTemplate> Gallery::Impl::load_templates(const std::function<bool(const IdentityRecord&)>& select,
+                                                          bool all) const {
   std::lock_guard lock(mutex);
+  const StateKeys k = keys();
   // One read transaction so that the rows come from one consistent snapshot.
-  db.exec("BEGIN");
-  struct Rollback {
-    const Connection& db;
-    ~Rollback() { sqlite3_exec(db.get(), "COMMIT", nullptr, nullptr, nullptr); }
-  } end{db};
-  Statement st(db, "SELECT t.row_id, i.id, i.hand, i.algorithm, t.nonce, t.ciphertext FROM templates t "
-                   "JOIN identities i ON i.entry = t.entry " +
-                       std::string(where) + " ORDER BY i.id, i.hand, t.row_id");
-  int index = 1;
-  if (!id.empty()) st.bind(index++, id);
-  if (hand) st.bind(index++, to_string(*hand));
+  gallery_internal::ReadTransaction snapshot(db);
+  const auto records = read_records(db);
+  check_gallery_state(db, k, records);
+  if (all) check_no_orphan_rows(db, k);
   std::vector<StoredTemplate> out;
-  while (st.step()) {
-    StoredTemplate t;
-    t.row_id = st.column_int(0);
-    t.id = st.column_text(1);
-    t.hand = hand_from_column(st.column_text(2));
-    t.algorithm = static_cast<std::uint16_t>(st.column_int(3));
-    const auto nonce = st.column_blob(4);
-    const auto ciphertext = st.column_blob(5);
-    const auto ad = gallery_internal::template_ad(database_id, t.id, t.hand, t.row_id);
-    if (!gallery_internal::open_sealed(aead_key, nonce, ciphertext, ad, t.bytes))
-      throw GalleryError(GalleryFault::Tampered,
-                         "template row " + std::to_string(t.row_id) + " of '" + t.id + "' (hand " +
-                             std::string(to_string(t.hand)) + ") in '" + path.string() +
-                             "' failed authentication: the gallery was modified or rows were moved; refusing to use it");
-    out.push_back(std::move(t));
+  for (const auto& record : records) {
+    if (!select(record)) continue;
+    for (const auto& row : checked_rows(db, k, record)) {
+      StoredTemplate t;
+      t.row_id = row.row_id;
+      t.id = record.id;
+      t.hand = hand_from_column(record.hand);
+      t.algorithm = static_cast<std::uint16_t>(record.algorithm);
+      t.bytes = open_row(k, record, row);
+      out.push_back(std::move(t));
+    }
   }
   return out;
 }
 
 std::vector<StoredTemplate> Gallery::templates_of(std::string_view id, std::optional<Hand> hand) const {
   check_identity_id(id);
-  return impl_->load_templates(hand ? "WHERE i.id=? AND i.hand=?" : "WHERE i.id=?", id, hand);
+  const std::string hand_text = hand ? std::string(to_string(*hand)) : std::string();
+  return impl_->load_templates(
+      [&](const IdentityRecord& r) { return r.id == id && (hand_text.empty() || r.hand == hand_text); }, false);
 }
 
-std::vector<StoredTemplate> Gallery::all_templates() const { return impl_->load_templates("", {}, std::nullopt); }
+std::vector<StoredTemplate> Gallery::all_templates() const {
+  return impl_->load_templates([](const IdentityRecord&) { return true; }, true);
+}
 
 PALMVEIN_NAMESPACE_END

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -63,16 +64,26 @@ SecretKey SecretKey::load(const std::filesystem::path& path) {
     ::close(fd);
     key_error(path, "readable by group or others; run: chmod 600 '" + path.string() + "'");
   }
-  // Read into locked memory so that the hex text is wiped too.
-  constexpr std::size_t kMaxFile = 256;
+  // The format is exactly 64 hexadecimal digits, optionally followed by one newline (what
+  // write_new_key_file writes): anything else — other lengths, spaces, CR, trailing data — is not a
+  // key file this code wrote, and guessing at it could silently use the wrong bytes.
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  const std::string expected = "not a palmvein key: expected exactly 64 hexadecimal digits, optionally followed by one newline";
+  if (size != kKeyBytes * 2 && size != kKeyBytes * 2 + 1) {
+    ::close(fd);
+    key_error(path, expected + " (the file has " + std::to_string(size) + " bytes)");
+  }
+  // Read into locked memory so that the hex text is wiped too. One byte more than the largest valid
+  // file, to notice a file that grew after fstat.
+  constexpr std::size_t kMaxFile = kKeyBytes * 2 + 2;
   auto* buffer = static_cast<char*>(sodium_malloc(kMaxFile));
   if (!buffer) {
     ::close(fd);
     throw Error("cannot allocate secure memory for a key");
   }
-  std::size_t size = 0;
+  std::size_t got = 0;
   for (;;) {
-    const ssize_t n = ::read(fd, buffer + size, kMaxFile - size);
+    const ssize_t n = ::read(fd, buffer + got, kMaxFile - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const std::string err = errno_text();
@@ -81,18 +92,26 @@ SecretKey SecretKey::load(const std::filesystem::path& path) {
       key_error(path, "cannot read: " + err);
     }
     if (n == 0) break;
-    size += static_cast<std::size_t>(n);
-    if (size == kMaxFile) break;
+    got += static_cast<std::size_t>(n);
+    if (got == kMaxFile) break;
   }
   ::close(fd);
+  std::string problem;
+  if (got != size) {
+    problem = " (the file changed while it was read)";
+  } else if (got == kKeyBytes * 2 + 1 && buffer[kKeyBytes * 2] != '\n') {
+    problem = " (byte 65 is not a newline)";
+  } else {
+    for (std::size_t i = 0; i < kKeyBytes * 2 && problem.empty(); ++i)
+      if (!std::isxdigit(static_cast<unsigned char>(buffer[i])))
+        problem = " (byte " + std::to_string(i + 1) + " is not a hexadecimal digit)";
+  }
   SecretKey key;
   std::size_t key_size = 0;
-  const char* end = nullptr;
-  const int rc = sodium_hex2bin(key.bytes_, kKeyBytes, buffer, size, " \t\r\n", &key_size, &end);
-  const bool trailing = end && end != buffer + size;
+  const int rc = problem.empty() ? sodium_hex2bin(key.bytes_, kKeyBytes, buffer, kKeyBytes * 2, nullptr, &key_size, nullptr)
+                                 : -1;
   sodium_free(buffer);
-  if (rc != 0 || key_size != kKeyBytes || trailing)
-    key_error(path, "not a palmvein key (expected 64 hexadecimal digits)");
+  if (!problem.empty() || rc != 0 || key_size != kKeyBytes) key_error(path, expected + problem);
   return key;
 }
 
@@ -202,6 +221,65 @@ bool open_sealed(const SecretKey& aead_key, std::span<const std::uint8_t> nonce,
   }
   plaintext.resize(static_cast<std::size_t>(size));
   return true;
+}
+
+KeyedDigest::KeyedDigest(const SecretKey& key, std::string_view label) {
+  crypto_generichash_init(&state_, key.data(), kKeyBytes, kDigestBytes);
+  field(label);
+}
+
+KeyedDigest::~KeyedDigest() { sodium_memzero(&state_, sizeof state_); }
+
+KeyedDigest& KeyedDigest::u8(std::uint8_t value) {
+  crypto_generichash_update(&state_, &value, 1);
+  return *this;
+}
+
+KeyedDigest& KeyedDigest::u32(std::uint32_t value) {
+  std::uint8_t le[4];
+  for (int i = 0; i < 4; ++i) le[i] = static_cast<std::uint8_t>(value >> (8 * i));
+  crypto_generichash_update(&state_, le, sizeof le);
+  return *this;
+}
+
+KeyedDigest& KeyedDigest::u64(std::uint64_t value) {
+  std::uint8_t le[8];
+  for (int i = 0; i < 8; ++i) le[i] = static_cast<std::uint8_t>(value >> (8 * i));
+  crypto_generichash_update(&state_, le, sizeof le);
+  return *this;
+}
+
+KeyedDigest& KeyedDigest::field(std::span<const std::uint8_t> bytes) {
+  u32(static_cast<std::uint32_t>(bytes.size()));
+  if (!bytes.empty()) crypto_generichash_update(&state_, bytes.data(), bytes.size());
+  return *this;
+}
+
+KeyedDigest& KeyedDigest::field(std::string_view text) {
+  return field(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+Digest KeyedDigest::final() {
+  Digest out{};
+  crypto_generichash_final(&state_, out.data(), out.size());
+  return out;
+}
+
+Digest row_hash(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> ciphertext) {
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, kDigestBytes);
+  const auto length = [&](std::size_t size) {
+    std::uint8_t le[4];
+    for (int i = 0; i < 4; ++i) le[i] = static_cast<std::uint8_t>(size >> (8 * i));
+    crypto_generichash_update(&state, le, sizeof le);
+  };
+  length(nonce.size());
+  if (!nonce.empty()) crypto_generichash_update(&state, nonce.data(), nonce.size());
+  length(ciphertext.size());
+  if (!ciphertext.empty()) crypto_generichash_update(&state, ciphertext.data(), ciphertext.size());
+  Digest out{};
+  crypto_generichash_final(&state, out.data(), out.size());
+  return out;
 }
 
 }  // namespace palmvein::gallery_internal

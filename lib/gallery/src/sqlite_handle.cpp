@@ -138,4 +138,8 @@ void Transaction::commit() {
   done_ = true;
 }
 
+ReadTransaction::ReadTransaction(const Connection& connection) : connection_(connection) { connection_.exec("BEGIN"); }
+
+ReadTransaction::~ReadTransaction() { sqlite3_exec(connection_.get(), "COMMIT", nullptr, nullptr, nullptr); }
+
 }  // namespace palmvein::gallery_internal

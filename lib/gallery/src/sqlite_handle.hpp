@@ -81,4 +81,16 @@ class Transaction {
   bool done_ = false;
 };
 
+// BEGIN (deferred) ... COMMIT around reads: every query inside sees one committed snapshot.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(const Connection& connection);
+  ~ReadTransaction();  // ends the read (nothing to roll back)
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  const Connection& connection_;
+};
+
 }  // namespace palmvein::gallery_internal

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 #include "palmvein/export.hpp"
@@ -21,8 +22,12 @@ class PALMVEIN_API Calibration {
   static Calibration load(const std::filesystem::path& csv);
   explicit Calibration(std::vector<Point> points);
 
-  // The lowest threshold whose false-match rate is at most `fmr`.
+  // The lowest threshold whose false-match rate is at most `fmr`. The one place that checks a target
+  // FMR: throws InvalidArgument (one clear message) when `fmr` is NaN, infinite, <= 0, >= 1, or outside
+  // fmr_range(), where the table has no measurement to set a threshold from.
   double threshold_for_fmr(double fmr) const;
+  // The false-match rates the table was measured over: [lowest non-zero fmr, highest fmr] of its points.
+  std::pair<double, double> fmr_range() const noexcept;
   // Estimated false-match rate of accepting at `score`.
   double fmr_at(double score) const;
   const std::vector<Point>& points() const noexcept { return points_; }

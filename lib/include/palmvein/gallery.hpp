@@ -29,10 +29,25 @@ PALMVEIN_API std::string_view to_string(Hand hand) noexcept;  // "L", "R", "U"
 // Parses "L"/"left", "R"/"right", "U"/"unknown" (any case). Throws InvalidArgument otherwise.
 PALMVEIN_API Hand parse_hand(std::string_view text);
 
+// Identity ids and display names are UTF-8 text without control characters. These checks are the
+// one place that decides (Gallery::enroll calls them; a front end may call them first to refuse before
+// capturing). They throw InvalidArgument with one message when the text is too long (id 1..128
+// bytes, name 0..256), is not valid UTF-8, or contains a C0 control (e.g. ESC of a terminal escape),
+// DEL, a C1 control (U+0080..U+009F), a line/paragraph separator or a bidirectional formatting
+// character (U+061C, U+200E/F, U+202A..U+202E, U+2066..U+2069).
+PALMVEIN_API void check_identity_id(std::string_view id);
+PALMVEIN_API void check_display_name(std::string_view name);
+// `text` safe to print on a terminal: what the checks above refuse becomes an escape (\xNN for a byte
+// that is not UTF-8 or is a C0 control or DEL, \uNNNN for other refused code points) and a backslash
+// becomes \\; other UTF-8 text is kept. For ids and names stored by an older gallery, which may hold
+// anything.
+PALMVEIN_API std::string escape_text(std::string_view text);
+
 // What went wrong with a gallery, for callers that react differently (the CLI maps all to exit 2).
 enum class GalleryFault : std::uint8_t {
   WrongKey,       // the key does not open this database (key check value mismatch)
-  Tampered,       // a template failed authentication: modified, swapped or corrupt row
+  Tampered,       // authentication failed: a modified, swapped or corrupt row, or an old, missing or
+                  // extra row or identity (the authenticated gallery state, docs/security.md)
   NotFound,       // no such identity
   AlreadyExists,  // enrolling an existing identity without replace/add
   Busy,           // another writer held the database longer than busy_timeout
@@ -40,6 +55,7 @@ enum class GalleryFault : std::uint8_t {
   TooNew,         // schema newer than this build understands
   Key,            // the key file is missing, unreadable, malformed or too open (permissions)
   Io,             // SQLite could not read or write the file
+  NeedsMigration, // a read-only open found an older schema: one read-write open migrates it
 };
 PALMVEIN_API std::string_view to_string(GalleryFault fault) noexcept;
 
@@ -68,7 +84,10 @@ PALMVEIN_API void create_key_file(const std::filesystem::path& path);
 struct GalleryOptions {
   std::filesystem::path key_file;        // empty: resolve_key_file() (env var, then default)
   bool create = true;                    // create the database (and, for the default location, a key)
-  bool read_only = false;                // open read-only (list, verify, identify)
+  // Open read-only (list, verify, identify): SQLITE_OPEN_READONLY, never writes to the file, so a
+  // read-only file or folder still serves reads and a refused file is left exactly as it was. An older
+  // schema is not migrated: GalleryError(NeedsMigration).
+  bool read_only = false;
   std::chrono::milliseconds busy_timeout{5000};  // how long to wait for another writer
   // Test hook: called inside the enrolment transaction after each template row is inserted, with
   // the number inserted so far. Lets a test kill the process mid-enrolment. Not for production use.
@@ -109,8 +128,8 @@ enum class EnrollMode : std::uint8_t {
 };
 
 struct EnrollRequest {
-  std::string id;                        // 1..128 printable characters
-  std::string display_name;              // optional; kept when empty on Replace/Add
+  std::string id;                        // 1..128 bytes of UTF-8, no control characters (check_identity_id)
+  std::string display_name;              // optional, 0..256 bytes (check_display_name); kept when empty on Replace/Add
   Hand hand = Hand::Unknown;
   std::uint16_t algorithm = 0;           // Template::algorithm() of the templates
   std::vector<std::vector<std::uint8_t>> templates;  // at least one
@@ -136,7 +155,9 @@ class PALMVEIN_API Gallery {
   std::vector<IdentityInfo> list() const;
   std::optional<IdentityInfo> find(std::string_view id, Hand hand) const;
   // Decrypted templates of one identity (every hand when `hand` is empty); empty if not enrolled.
-  // Throws GalleryError(Tampered) if any row fails authentication.
+  // Throws GalleryError(Tampered) if any row fails authentication, if the identity's rows are not
+  // exactly its authenticated set, or if the list of identities is not the authenticated one.
+  // list() and find() check the same (without decrypting).
   std::vector<StoredTemplate> templates_of(std::string_view id, std::optional<Hand> hand = std::nullopt) const;
   // Every template (for 1:N identification). Throws GalleryError(Tampered) like templates_of().
   std::vector<StoredTemplate> all_templates() const;
@@ -145,7 +166,7 @@ class PALMVEIN_API Gallery {
   const std::filesystem::path& path() const noexcept;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
  private:
   struct Impl;
