@@ -30,5 +30,5 @@ done
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$repo" status --porcelain -- lib/src 2>/dev/null | head -c1)
 python3 "$repo/scripts/calibration_table.py" --out "$repo/models/score_calibration.csv" \
-  --note "Algorithm: palmvein $("$palmvein" --version 2>/dev/null | tail -n1) at git $commit${dirty:+ (with uncommitted lib/src changes)}" \
+  --note "Algorithm: $("$palmvein" --version 2>/dev/null | tail -n1) at git $commit${dirty:+ (with uncommitted lib/src changes)}" \
   "${args[@]}"
