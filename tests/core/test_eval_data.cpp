@@ -34,10 +34,12 @@ struct Floor {
 // Regression floors, a little looser than issue #2's targets (polyu EER <= 0.02 %, FNMR@1e-3 <= 0.02 %;
 // casia850 EER <= 2 %, FNMR@1e-3 <= 6 %; casia940 whole pipeline EER <= 1 %, FNMR@1e-3 <= 3 %,
 // FTA <= 1 %). Measured at the time of writing: 0.018/0.000 %, 1.37/3.47 %, 0.13/0.13 %, FTA 0.
+// casia850 tightened with the pose search of issue #7 (measured 0.93/1.87 %; its validate half
+// 1.07/1.07 %, docs/evaluation.md), so that losing the pose search fails here.
 constexpr Floor kFloors[] = {
     // set                max FTA  max EER  max FNMR@1e-3  min rank-1
     {"polyu-nir-roi",      0.000,   0.0004,  0.0005,        0.999},
-    {"casia850-roi",       0.000,   0.025,   0.07,          0.98},
+    {"casia850-roi",       0.000,   0.013,   0.03,          0.98},
     {"casia940-fullhand",  0.010,   0.012,   0.035,         0.98},
 };
 
