@@ -121,8 +121,14 @@ EvaluationResult evaluate(const Manifest& manifest, const TemplateExtractor& ext
   {
     std::atomic<std::size_t> next{0}, done{0};
     std::atomic<bool> stop{false};
+    // The error reported is that of the first image in manifest order that fails, whatever thread
+    // meets it first: images are claimed in order, so every earlier one is finished before the
+    // workers stop.
+    std::mutex error_mutex;
+    std::size_t error_index = n;
+    std::exception_ptr error;
     auto work = [&](int) {
-      for (std::size_t i = next++; i < n && !stop; i = next++) {
+      for (std::size_t i = next++; i < n && !stop; i = next++) try {
         const Image image = read_image(manifest.image_path(i));  // throws IoError/FormatError naming the path
         const auto t0 = Clock::now();
         ExtractResult r;
@@ -142,9 +148,14 @@ EvaluationResult evaluate(const Manifest& manifest, const TemplateExtractor& ext
           out.failure = r.roi.failure();
         }
         ++done;
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (i < error_index) error_index = i, error = std::current_exception();
+        stop = true;
       }
     };
     run_workers(std::min<int>(threads, static_cast<int>(n)), work, stop, done, n, "extract", options);
+    if (error) std::rethrow_exception(error);
   }
   const auto t_extracted = Clock::now();
 
