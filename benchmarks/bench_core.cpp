@@ -122,7 +122,7 @@ BENCHMARK(BM_Match_Prepared)->Unit(benchmark::kNanosecond);
 void BM_Match_Prepared_Portable(benchmark::State& state) {
   const Template a = synthetic_template(1), b = synthetic_template(1, 5), c = synthetic_template(2);
   const detail::algo::PreparedProbe p = detail::algo::prepare_probe(a.data());
-  const auto portable = detail::algo::kernel_for(detail::algo::Isa::Portable);
+  const auto portable = detail::algo::kernels_for(detail::algo::Isa::Portable);
   bool flip = false;
   for (auto _ : state) {
     benchmark::DoNotOptimize(detail::algo::score(p, (flip ? b : c).data(), portable));

@@ -124,6 +124,44 @@ TEST(IdentificationKernels, EveryPathGivesIdenticalCounts) {
         }
 }
 
+// The pair kernels (both families of one candidate, as 1:1 comparison counts them) equal two
+// portable CountsTask calls, on the geometry the AVX-512 path specialises (32 rows, 1..8 planes)
+// and on one it hands back to the general kernel.
+TEST(IdentificationKernels, EveryPairPathGivesIdenticalCounts) {
+  std::mt19937 rng(3);
+  for (std::size_t planes : {1u, 6u, 8u, 9u})
+    for (std::size_t rows : {32u, 48u}) {
+      const std::size_t stride = rows + 8, shifts = 13;
+      algo::AlignedRows oprobe((planes + 1) * stride), lprobe(2 * stride), ocand((planes + 1) * rows), lcand(2 * rows);
+      for (auto* a : {&oprobe, &lprobe}) for (std::size_t i = 0; i < a->size(); ++i) a->data()[i] = rng() & rng();
+      for (auto* a : {&ocand, &lcand}) for (std::size_t i = 0; i < a->size(); ++i) a->data()[i] = rng() | rng();
+      std::vector<const std::uint32_t*> po, pl;
+      for (std::size_t s = 0; s < shifts; ++s) po.push_back(oprobe.data() + (s * 5) % 9), pl.push_back(lprobe.data() + (s * 7) % 9);
+      std::vector<std::vector<std::uint32_t>> results;
+      const auto run = [&](auto&& kernel) {
+        std::vector<std::uint32_t> out(5 * shifts, 77);
+        algo::PairTask t;
+        t.o_probe = po.data();
+        t.l_probe = pl.data();
+        t.shifts = shifts;
+        t.o_stride = t.l_stride = stride;
+        t.o_rows = t.l_rows = rows;
+        t.o_planes = planes;
+        t.o_code = ocand.data();
+        t.o_mask = ocand.data() + planes * rows;
+        t.l_code = lcand.data();
+        t.l_mask = lcand.data() + rows;
+        t.od = out.data(), t.ov = t.od + shifts, t.ld = t.ov + shifts, t.lv = t.ld + shifts, t.lb = t.lv + shifts;
+        kernel(t);
+        results.push_back(out);
+      };
+      run([](const algo::PairTask& t) { algo::pair_by_counts(t, algo::counts_portable); });
+      for (algo::Isa isa : algo::available_isas()) run(algo::kernels_for(isa).pair);
+      for (std::size_t i = 1; i < results.size(); ++i)
+        EXPECT_EQ(results[i], results[0]) << "path " << i << " planes " << planes << " rows " << rows;
+    }
+}
+
 TEST(IdentificationKernels, EveryCoarsePathGivesIdenticalBestShifts) {
   std::mt19937_64 rng(11);
   const auto paths = algo::available_isas();

@@ -117,7 +117,7 @@ TEST(Matcher, PreparedMatcherAgreesWithMatchAndKernelsAgree) {
       EXPECT_EQ(m.score(t), palmvein::match(set[0][0], t));
       // Every kernel path this CPU runs counts the same bits.
       for (algo::Isa isa : algo::available_isas())
-        EXPECT_EQ(algo::score(probe, t.data(), algo::kernel_for(isa)), m.score(t)) << algo::to_string(isa);
+        EXPECT_EQ(algo::score(probe, t.data(), algo::kernels_for(isa)), m.score(t)) << algo::to_string(isa);
     }
   palmvein::Matcher moved = std::move(const_cast<palmvein::Matcher&>(m));
   EXPECT_DOUBLE_EQ(moved.score(set[0][0]), 1.0);

@@ -1,6 +1,7 @@
 #include "algorithm/comparison.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,27 @@ void check_comparable(const PreparedProbe& p, const TemplateData& c) {
 
 namespace {
 
+// A pair task for one candidate, without its shifts.
+PairTask pair_task(const PreparedProbe& p, const CandidateRows& c, std::uint32_t* od, std::uint32_t* ov,
+                   std::uint32_t* ld, std::uint32_t* lv, std::uint32_t* lb) {
+  PairTask t;
+  t.o_stride = p.orientation.stride();
+  t.l_stride = p.lines.stride();
+  t.o_rows = p.orientation.rows();
+  t.l_rows = p.lines.rows();
+  t.o_planes = p.orientation.planes();
+  t.o_code = c.o_code;
+  t.o_mask = c.o_mask;
+  t.l_code = c.l_code;
+  t.l_mask = c.l_mask;
+  t.od = od;
+  t.ov = ov;
+  t.ld = ld;
+  t.lv = lv;
+  t.lb = lb;
+  return t;
+}
+
 void run(CountsKernel kernel, const std::uint32_t* const* probe, std::size_t shifts, const ShiftedRows& family,
          const std::uint32_t* cands, std::size_t count, std::uint32_t* diff, std::uint32_t* valid,
          std::uint32_t* both) {
@@ -72,24 +94,34 @@ void run(CountsKernel kernel, const std::uint32_t* const* probe, std::size_t shi
 }  // namespace
 
 void count_first(const PreparedProbe& p, const std::uint32_t* orecs, const std::uint32_t* lrecs, std::size_t count,
-                 CountsKernel kernel, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld, std::uint32_t* lv,
+                 const Kernels& kernels, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld, std::uint32_t* lv,
                  std::uint32_t* lb) {
-  run(kernel, p.o_first.data(), p.o_first.size(), p.orientation, orecs, count, od, ov, nullptr);
-  run(kernel, p.l_first.data(), p.l_first.size(), p.lines, lrecs, count, ld, lv, lb);
+  if (count == 1 && p.o_first.size() == p.l_first.size()) {  // one candidate: both families in one pass
+    PairTask t = pair_task(p, record_rows(p, orecs, lrecs), od, ov, ld, lv, lb);
+    t.o_probe = p.o_first.data();
+    t.l_probe = p.l_first.data();
+    t.shifts = p.o_first.size();
+    kernels.pair(t);
+    return;
+  }
+  run(kernels.counts, p.o_first.data(), p.o_first.size(), p.orientation, orecs, count, od, ov, nullptr);
+  run(kernels.counts, p.l_first.data(), p.l_first.size(), p.lines, lrecs, count, ld, lv, lb);
 }
 
-void count_at(const PreparedProbe& p, const std::uint32_t* orec, const std::uint32_t* lrec, CountsKernel kernel,
-              const Shift* shifts, std::size_t n, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld,
+void count_at(const PreparedProbe& p, const CandidateRows& c, const Kernels& kernels, const Shift* shifts, std::size_t n, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld,
               std::uint32_t* lv, std::uint32_t* lb) {
-  // Every variant has the probe's geometry (rows, stride): one kernel call per family for all.
+  // Every variant has the probe's geometry (rows, stride): one kernel call for all.
   const std::uint32_t* po[kMaxShifts];
   const std::uint32_t* pl[kMaxShifts];
   for (std::size_t i = 0; i < n; ++i) {
     po[i] = p.orientation_of(shifts[i].variant).at(shifts[i].dx, shifts[i].dy);
     pl[i] = p.lines_of(shifts[i].variant).at(shifts[i].dx, shifts[i].dy);
   }
-  run(kernel, po, n, p.orientation, orec, 1, od, ov, nullptr);
-  run(kernel, pl, n, p.lines, lrec, 1, ld, lv, lb);
+  PairTask t = pair_task(p, c, od, ov, ld, lv, lb);
+  t.o_probe = po;
+  t.l_probe = pl;
+  t.shifts = n;
+  kernels.pair(t);
 }
 
 namespace {
@@ -133,18 +165,44 @@ const PreparedProbe::Pose& PreparedProbe::pose(int variant) const {
   return lp.poses[i];
 }
 
-double score(const PreparedProbe& p, const TemplateData& candidate, CountsKernel kernel) {
+double score(const PreparedProbe& p, const TemplateData& candidate, const Kernels& kernels) {
   check_comparable(p, candidate);
+  // A 32-cell-wide code whose height is whole blocks is row-packed already: the kernels read the
+  // template's own planes. Otherwise its rows are written into records first.
   alignas(64) std::uint32_t orec[(kMaxCodePlanes + 1) * kMaxGridRows];
   alignas(64) std::uint32_t lrec[2 * kMaxGridRows];
-  // Rows below the grid (heights that are not whole blocks) must be zero.
-  if (p.orientation.rows() != static_cast<std::size_t>(p.o_height)) std::fill_n(orec, p.orientation_record(), 0u);
-  if (p.lines.rows() != static_cast<std::size_t>(p.l_height)) std::fill_n(lrec, p.line_record(), 0u);
-  write_record(candidate.orientation, orec);
-  write_record(candidate.lines, lrec);
+  const auto packed = [](const BitCode& code) { return code.width == 32 && code.height % kRowsPerBlock == 0; };
+  CandidateRows c{};
+  if (packed(candidate.orientation) && packed(candidate.lines)) {
+    const auto rows = [](const std::vector<std::uint64_t>& words) {
+      return reinterpret_cast<const std::uint32_t*>(words.data());  // read by memcpy / vector loads only
+    };
+    c = {rows(candidate.orientation.bits), rows(candidate.orientation.mask), rows(candidate.lines.bits),
+         rows(candidate.lines.mask)};
+  } else {
+    std::fill_n(orec, p.orientation_record(), 0u);
+    std::fill_n(lrec, p.line_record(), 0u);
+    write_record(candidate.orientation, orec);
+    write_record(candidate.lines, lrec);
+    c = record_rows(p, orec, lrec);
+  }
   std::uint32_t od[kMaxShifts], ov[kMaxShifts], ld[kMaxShifts], lv[kMaxShifts], lb[kMaxShifts];
-  count_first(p, orec, lrec, 1, kernel, od, ov, ld, lv, lb);
-  return finish_score(p, orec, lrec, kernel, ShiftSearch::FirstCounts{od, ov, ld, lv, lb});
+  if (p.o_first.size() == p.l_first.size()) {
+    PairTask t = pair_task(p, c, od, ov, ld, lv, lb);
+    t.o_probe = p.o_first.data();
+    t.l_probe = p.l_first.data();
+    t.shifts = p.o_first.size();
+    kernels.pair(t);
+  } else {  // grids of different sizes: each family's own shifts (counted from records)
+    if (c.o_code != orec) {
+      std::memcpy(orec, c.o_code, p.orientation.planes() * p.orientation.rows() * sizeof(std::uint32_t));
+      std::memcpy(orec + p.orientation.planes() * p.orientation.rows(), c.o_mask, p.orientation.rows() * sizeof(std::uint32_t));
+      std::memcpy(lrec, c.l_code, p.lines.rows() * sizeof(std::uint32_t));
+      std::memcpy(lrec + p.lines.rows(), c.l_mask, p.lines.rows() * sizeof(std::uint32_t));
+    }
+    count_first(p, orec, lrec, 1, kernels, od, ov, ld, lv, lb);
+  }
+  return finish_score(p, c, kernels, ShiftSearch::FirstCounts{od, ov, ld, lv, lb});
 }
 
 }  // namespace palmvein::v1::detail::algo

@@ -48,29 +48,38 @@ PreparedProbe prepare_probe(const TemplateData& probe, const FeatureConfig& cfg 
 // geometry. (The recorded shift radius is informational and may differ.)
 void check_comparable(const PreparedProbe& probe, const TemplateData& candidate);
 
-// Counts both families of one candidate (its records `orec`, `lrec`) at `n` shifts.
-void count_at(const PreparedProbe& probe, const std::uint32_t* orec, const std::uint32_t* lrec, CountsKernel kernel,
+// One candidate's rows for the pair kernel: each family's code planes and its mask plane.
+struct CandidateRows {
+  const std::uint32_t *o_code, *o_mask, *l_code, *l_mask;
+};
+// The rows of a candidate stored as records (layout.hpp, write_record).
+inline CandidateRows record_rows(const PreparedProbe& p, const std::uint32_t* orec, const std::uint32_t* lrec) {
+  return {orec, orec + p.orientation.planes() * p.orientation.rows(), lrec, lrec + p.lines.rows()};
+}
+
+// Counts both families of one candidate at `n` shifts.
+void count_at(const PreparedProbe& probe, const CandidateRows& candidate, const Kernels& kernels,
               const Shift* shifts, std::size_t n, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld,
               std::uint32_t* lv, std::uint32_t* lb);
 
-// The score of the candidate with records `orec`, `lrec` whose first-shift counts are `first`.
-inline double finish_score(const PreparedProbe& probe, const std::uint32_t* orec, const std::uint32_t* lrec,
-                           CountsKernel kernel, const ShiftSearch::FirstCounts& first) {
+// The score of the candidate whose first-shift counts are `first`.
+inline double finish_score(const PreparedProbe& probe, const CandidateRows& candidate, const Kernels& kernels,
+                           const ShiftSearch::FirstCounts& first) {
   return probe.search.score(first, [&](const Shift* shifts, std::size_t n, std::uint32_t* od, std::uint32_t* ov,
                                        std::uint32_t* ld, std::uint32_t* lv, std::uint32_t* lb) {
-    count_at(probe, orec, lrec, kernel, shifts, n, od, ov, ld, lv, lb);
+    count_at(probe, candidate, kernels, shifts, n, od, ov, ld, lv, lb);
   });
 }
 
 // Counts a run of `count` candidates (records back to back) at the first shifts.
 void count_first(const PreparedProbe& probe, const std::uint32_t* orecs, const std::uint32_t* lrecs, std::size_t count,
-                 CountsKernel kernel, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld, std::uint32_t* lv,
+                 const Kernels& kernels, std::uint32_t* od, std::uint32_t* ov, std::uint32_t* ld, std::uint32_t* lv,
                  std::uint32_t* lb);
 
 // The fused similarity in [0, 1] of one candidate template (checked with check_comparable).
-double score(const PreparedProbe& probe, const TemplateData& candidate, CountsKernel kernel);
+double score(const PreparedProbe& probe, const TemplateData& candidate, const Kernels& kernels);
 inline double score(const PreparedProbe& probe, const TemplateData& candidate) {
-  return score(probe, candidate, best_kernel());
+  return score(probe, candidate, best_kernels());
 }
 
 }  // namespace palmvein::v1::detail::algo

@@ -1,4 +1,5 @@
 // Runtime selection of the popcount kernels (kernels.hpp).
+#include <cstring>
 #include <string>
 
 #include "algorithm/kernels.hpp"
@@ -63,9 +64,55 @@ CountsKernel kernel_for(Isa isa) {
   return counts_portable;
 }
 
-CountsKernel best_kernel() {
-  static const CountsKernel kernel = kernel_for(best_isa());
-  return kernel;
+Kernels kernels_for(Isa isa) {
+  Kernels k;
+  k.counts = kernel_for(isa);
+  switch (isa) {
+#if defined(__x86_64__) || defined(__i386__)
+    case Isa::Avx2: k.pair = pair_avx2; break;
+    case Isa::Avx512: k.pair = pair_avx512; break;
+#endif
+    default: k.pair = pair_portable; break;
+  }
+  return k;
+}
+
+const Kernels& best_kernels() {
+  static const Kernels kernels = kernels_for(best_isa());
+  return kernels;
+}
+
+void pair_by_counts(const PairTask& p, CountsKernel counts) {
+  // CountsTask reads records (code planes then the mask, 64-byte aligned): copy the candidate's
+  // planes into two.
+  alignas(64) std::uint32_t orec[(kMaxRecordPlanes + 1) * kMaxRecordRows];
+  alignas(64) std::uint32_t lrec[2 * kMaxRecordRows];
+  if (p.o_planes > kMaxRecordPlanes || p.o_rows > kMaxRecordRows || p.l_rows > kMaxRecordRows)
+    throw InvalidArgument("identification: code too large for the pair kernel");
+  std::memcpy(orec, p.o_code, p.o_planes * p.o_rows * sizeof(std::uint32_t));
+  std::memcpy(orec + p.o_planes * p.o_rows, p.o_mask, p.o_rows * sizeof(std::uint32_t));
+  std::memcpy(lrec, p.l_code, p.l_rows * sizeof(std::uint32_t));
+  std::memcpy(lrec + p.l_rows, p.l_mask, p.l_rows * sizeof(std::uint32_t));
+  CountsTask t;
+  t.probe = p.o_probe;
+  t.probe_stride = p.o_stride;
+  t.shifts = p.shifts;
+  t.rows = p.o_rows;
+  t.planes = p.o_planes;
+  t.cands = orec;
+  t.count = 1;
+  t.diff = p.od;
+  t.valid = p.ov;
+  counts(t);
+  t.probe = p.l_probe;
+  t.probe_stride = p.l_stride;
+  t.rows = p.l_rows;
+  t.planes = 1;
+  t.cands = lrec;
+  t.diff = p.ld;
+  t.valid = p.lv;
+  t.both = p.lb;
+  counts(t);
 }
 
 CoarseKernel coarse_kernel_for(Isa isa) {

@@ -65,6 +65,8 @@ PALMVEIN_TARGET_AVX2 void counts_avx2(const CountsTask& t) {
   }
 }
 
+void pair_avx2(const PairTask& t) { pair_by_counts(t, counts_avx2); }
+
 PALMVEIN_TARGET_AVX2 void coarse_avx2(const CoarseTask& t) {
   const std::size_t pw = t.plane_words, rec = (t.planes + 1) * pw;
   const __m256i zero = _mm256_setzero_si256();

@@ -89,6 +89,54 @@ PALMVEIN_TARGET_AVX512 void counts_avx512(const CountsTask& t) {
     run<false>(t);
 }
 
+// Both families of one candidate for 32-row planes (two 512-bit blocks) and up to 8 orientation
+// planes: the candidate's rows are loaded once; per shift the probe's rows, one vpternlogq and one
+// vpopcntq per block and plane, and one horizontal sum for all five counts.
+PALMVEIN_TARGET_AVX512 void pair_avx512(const PairTask& t) {
+  if (t.o_rows != 32 || t.l_rows != 32 || t.o_planes < 1 || t.o_planes > 8) {
+    pair_by_counts(t, counts_avx512);
+    return;
+  }
+  const std::size_t planes = t.o_planes;
+  __m512i oc[9][2], lcode[2], lmask[2];
+  for (std::size_t q = 0; q <= planes; ++q)
+    for (std::size_t h = 0; h < 2; ++h)
+      oc[q][h] = _mm512_loadu_si512((q < planes ? t.o_code + q * 32 : t.o_mask) + 16 * h);
+  for (std::size_t h = 0; h < 2; ++h) {
+    lcode[h] = _mm512_loadu_si512(t.l_code + 16 * h);
+    lmask[h] = _mm512_loadu_si512(t.l_mask + 16 * h);
+  }
+  for (std::size_t s = 0; s < t.shifts; ++s) {
+    const std::uint32_t* po = t.o_probe[s];
+    const std::uint32_t* pl = t.l_probe[s];
+    __m512i ov = _mm512_setzero_si512(), od = ov, lv = ov, ld = ov, lb = ov;
+    for (std::size_t h = 0; h < 2; ++h) {
+      const __m512i m = _mm512_and_si512(oc[planes][h], _mm512_loadu_si512(po + planes * t.o_stride + 16 * h));
+      ov = _mm512_add_epi64(ov, _mm512_popcnt_epi64(m));
+      for (std::size_t q = 0; q < planes; ++q)
+        od = _mm512_add_epi64(od, _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(
+                                      oc[q][h], _mm512_loadu_si512(po + q * t.o_stride + 16 * h), m, 0x28)));
+      const __m512i ml = _mm512_and_si512(lmask[h], _mm512_loadu_si512(pl + t.l_stride + 16 * h));
+      const __m512i a = _mm512_loadu_si512(pl + 16 * h);
+      lv = _mm512_add_epi64(lv, _mm512_popcnt_epi64(ml));
+      ld = _mm512_add_epi64(ld, _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(lcode[h], a, ml, 0x28)));
+      lb = _mm512_add_epi64(lb, _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(lcode[h], a, ml, 0x80)));
+    }
+    // Totals: valid <= 1024 (12-bit fields), orientation diff <= 8 * 1024 (15 bits): fields
+    // [0,12) ov, [12,27) od, [27,39) lv, [39,51) ld, [51,63) lb add without carries.
+    const __m512i packed = _mm512_or_si512(
+        _mm512_or_si512(ov, _mm512_maskz_slli_epi64(0xff, od, 12)),
+        _mm512_or_si512(_mm512_maskz_slli_epi64(0xff, lv, 27),
+                        _mm512_or_si512(_mm512_maskz_slli_epi64(0xff, ld, 39), _mm512_maskz_slli_epi64(0xff, lb, 51))));
+    const std::uint64_t sum = hsum(packed);
+    t.ov[s] = static_cast<std::uint32_t>(sum & 0xFFF);
+    t.od[s] = static_cast<std::uint32_t>((sum >> 12) & 0x7FFF);
+    t.lv[s] = static_cast<std::uint32_t>((sum >> 27) & 0xFFF);
+    t.ld[s] = static_cast<std::uint32_t>((sum >> 39) & 0xFFF);
+    t.lb[s] = static_cast<std::uint32_t>(sum >> 51);
+  }
+}
+
 PALMVEIN_TARGET_AVX512 void coarse_avx512(const CoarseTask& t) {
   const std::size_t pw = t.plane_words, rec = (t.planes + 1) * pw;
   const __m512i min_valid = _mm512_set1_epi64(t.min_valid);

@@ -43,6 +43,8 @@ void counts_portable(const CountsTask& t) {
   }
 }
 
+void pair_portable(const PairTask& t) { pair_by_counts(t, counts_portable); }
+
 void coarse_portable(const CoarseTask& t) {
   const std::size_t pw = t.plane_words, rec = (t.planes + 1) * pw;
   for (std::size_t b = 0; b < t.block_count; ++b) {

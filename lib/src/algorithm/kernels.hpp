@@ -27,6 +27,10 @@ namespace palmvein::inline v1::detail::algo {
 // Rows per 512-bit block: every plane of a record is a whole number of blocks, so that the wide
 // paths need no tails.
 inline constexpr std::size_t kRowsPerBlock = 16;
+// The largest record the kernels are handed: 16 code planes (the template format's limit) of 64
+// rows.
+inline constexpr std::size_t kMaxRecordPlanes = 16;
+inline constexpr std::size_t kMaxRecordRows = 64;
 
 enum class Isa : std::uint8_t { Portable, Avx2, Avx512 };
 std::string_view to_string(Isa isa) noexcept;
@@ -44,6 +48,33 @@ struct CountsTask {
   std::uint32_t* both = nullptr;   // count * shifts, or nullptr when not wanted
 };
 using CountsKernel = void (*)(const CountsTask& task);
+
+// Both families of ONE candidate at the same list of shifts: what a 1:1 comparison and every
+// refinement count. The same counts as two CountsTask calls (orientation without `both`, lines with
+// it); the AVX-512 path does both families in one pass for the default geometry (32-row planes, up
+// to 8 orientation planes), with the candidate's rows loaded once.
+struct PairTask {
+  const std::uint32_t* const* o_probe = nullptr;  // `shifts` pointers each, as CountsTask::probe
+  const std::uint32_t* const* l_probe = nullptr;
+  std::size_t shifts = 0;
+  std::size_t o_stride = 0, l_stride = 0;  // probe plane strides
+  std::size_t o_rows = 0, l_rows = 0;      // rows per plane (multiples of kRowsPerBlock)
+  std::size_t o_planes = 0;                // orientation code planes; the line code has 1
+  // The candidate: each family's code planes (o_rows / l_rows rows apart) and its mask plane, at
+  // any 32-bit alignment (a record, or a template's own bit planes when they are row-packed).
+  const std::uint32_t* o_code = nullptr;
+  const std::uint32_t* o_mask = nullptr;
+  const std::uint32_t* l_code = nullptr;
+  const std::uint32_t* l_mask = nullptr;
+  std::uint32_t *od = nullptr, *ov = nullptr, *ld = nullptr, *lv = nullptr, *lb = nullptr;  // `shifts` each
+};
+using PairKernel = void (*)(const PairTask& task);
+
+// The kernels of one instruction-set path.
+struct Kernels {
+  CountsKernel counts = nullptr;
+  PairKernel pair = nullptr;
+};
 
 // The coarse pre-filter of 1:N search in a "vertical" layout: candidates in blocks of kLanes, word
 // j of the 8 candidates of a block side by side (one 512-bit vector), so that a probe word is
@@ -68,10 +99,13 @@ struct CoarseTask {
 using CoarseKernel = void (*)(const CoarseTask& task);
 
 void counts_portable(const CountsTask& task);
+void pair_portable(const PairTask& task);
 void coarse_portable(const CoarseTask& task);
 #if defined(__x86_64__) || defined(__i386__)
 void counts_avx2(const CountsTask& task);
+void pair_avx2(const PairTask& task);
 void counts_avx512(const CountsTask& task);
+void pair_avx512(const PairTask& task);
 void coarse_avx2(const CoarseTask& task);
 void coarse_avx512(const CoarseTask& task);
 #endif
@@ -83,7 +117,11 @@ Isa best_isa();
 // The kernel of a path; throws palmvein::InvalidArgument if the CPU cannot run it.
 CountsKernel kernel_for(Isa isa);
 CoarseKernel coarse_kernel_for(Isa isa);
-// kernel_for(best_isa()), looked up once.
-CountsKernel best_kernel();
+// Both kernels of a path; throws palmvein::InvalidArgument if the CPU cannot run it.
+Kernels kernels_for(Isa isa);
+// kernels_for(best_isa()), looked up once.
+const Kernels& best_kernels();
+// The pair kernel as two CountsTask calls of `counts` (the reference every pair path equals).
+void pair_by_counts(const PairTask& task, CountsKernel counts);
 
 }  // namespace palmvein::v1::detail::algo

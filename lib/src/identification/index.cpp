@@ -21,7 +21,6 @@ inline namespace v1 {
 
 using detail::algo::AlignedRows;
 using detail::algo::AlignedWords;
-using detail::algo::CountsKernel;
 using detail::algo::Isa;
 using detail::ident::IdentTuning;
 using detail::ident::Layout;
@@ -154,7 +153,7 @@ struct IdentificationIndex::Impl {
       : lanes(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency())),
         pool(lanes - 1),
         isa(to_isa(o.kernel)),
-        kernel(detail::algo::kernel_for(isa)),
+        kernels(detail::algo::kernels_for(isa)),
         coarse_kernel(detail::algo::coarse_kernel_for(isa)),
         coarse_params{o.coarse_factor ? o.coarse_factor : IdentTuning::kCoarseFactor, o.coarse_radius} {}
 
@@ -162,7 +161,7 @@ struct IdentificationIndex::Impl {
   unsigned lanes;
   mutable detail::ident::ThreadPool pool;
   Isa isa;
-  CountsKernel kernel;
+  detail::algo::Kernels kernels;
   detail::algo::CoarseKernel coarse_kernel;
   detail::ident::CoarseParams coarse_params;
 
@@ -208,14 +207,15 @@ struct IdentificationIndex::Impl {
     s.ldiff.resize(n * nl);
     s.lvalid.resize(n * nl);
     s.lboth.resize(n * nl);
-    detail::algo::count_first(fine, orientation_record(begin), line_record(begin), n, kernel, s.diff.data(),
+    detail::algo::count_first(fine, orientation_record(begin), line_record(begin), n, kernels, s.diff.data(),
                               s.valid.data(), s.ldiff.data(), s.lvalid.data(), s.lboth.data());
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t entry = begin + i;
       const detail::algo::ShiftSearch::FirstCounts c{s.diff.data() + i * no, s.valid.data() + i * no,
                                                      s.ldiff.data() + i * nl, s.lvalid.data() + i * nl,
                                                      s.lboth.data() + i * nl};
-      top.push(Hit{detail::algo::finish_score(fine, orientation_record(entry), line_record(entry), kernel, c),
+      top.push(Hit{detail::algo::finish_score(fine, detail::algo::record_rows(fine, orientation_record(entry), line_record(entry)),
+                                              kernels, c),
                    ids[entry], entry});
     }
   }
