@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <fstream>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -89,6 +90,17 @@ IdentificationOptions index_options(const BenchIdentifyArgs& a) {
 
 // Leave-one-out on a real data set: every image is enrolled, and each is searched for among the
 // others. Measures whether the pre-filter keeps the exhaustive rank-1 entry, with what margin.
+// MemAvailable of /proc/meminfo in bytes; 0 when unknown (then nothing is refused).
+double available_memory_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  double kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024;
+  return 0;
+}
+
 int run_bench_dataset(const BenchIdentifyArgs& a) {
   namespace fs = std::filesystem;
   fs::path manifest_path = a.dataset;
@@ -180,6 +192,14 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
   if (a.repeat < 1 || a.repeat > 1000) throw InvalidArgument("--repeat must be 1..1000");
   if (a.source != "synthetic" && a.source != "drawn")
     throw InvalidArgument("--source must be synthetic or drawn, got '" + a.source + "'");
+  // Refuse at once a gallery that cannot fit, with the estimate (the index's records, growth slack
+  // and the rendered source templates), rather than failing with bad_alloc after minutes of filling.
+  constexpr double kBytesPerEntry = 1384 * 1.5;  // bytes_per_template() of the default algorithm, x1.5 growth
+  const double need = kBytesPerEntry * static_cast<double>(a.gallery) + 512.0 * 1024 * 1024;
+  if (const double available = available_memory_bytes(); available > 0 && need > available)
+    throw InvalidArgument("a gallery of " + std::to_string(a.gallery) + " templates needs about " +
+                          std::to_string(static_cast<long long>(need / (1 << 20))) + " MiB, this machine has " +
+                          std::to_string(static_cast<long long>(available / (1 << 20))) + " MiB available");
   IdentificationIndex index(index_options(a));
 
   ident::BenchGalleryOptions go;

@@ -1,5 +1,6 @@
 #include "palmvein/image.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -46,8 +47,34 @@ Image Image::to_gray8() const {
   return internal::image_from_mat(internal::gray8_view(*this));
 }
 
+namespace {
+
+// Decoders turn a cut-off file into a partly grey image with at most a warning, and a template
+// from half a palm is worse than none: a JPEG must end its last scan with an end-of-image marker
+// (FF D9; inside entropy-coded data FF is always followed by 00 or a restart marker), a PNG must
+// hold its IEND chunk. Other formats fail to decode when cut.
+void check_complete(std::span<const std::uint8_t> b) {
+  const auto find_last = [&](std::uint8_t m0, std::uint8_t m1) -> std::ptrdiff_t {
+    for (std::ptrdiff_t i = static_cast<std::ptrdiff_t>(b.size()) - 2; i >= 0; --i)
+      if (b[static_cast<std::size_t>(i)] == m0 && b[static_cast<std::size_t>(i) + 1] == m1) return i;
+    return -1;
+  };
+  if (b.size() >= 2 && b[0] == 0xFF && b[1] == 0xD8) {
+    const std::ptrdiff_t scan = find_last(0xFF, 0xDA), end = find_last(0xFF, 0xD9);
+    if (scan < 0 || end < scan) throw FormatError("truncated JPEG (no end-of-image marker after the last scan)");
+  } else if (b.size() >= 8 && std::memcmp(b.data(), "\x89PNG\r\n\x1a\n", 8) == 0) {
+    static constexpr std::uint8_t kIend[] = {'I', 'E', 'N', 'D'};
+    const std::size_t tail = std::min<std::size_t>(b.size(), 64);
+    const auto at = std::search(b.end() - static_cast<std::ptrdiff_t>(tail), b.end(), std::begin(kIend), std::end(kIend));
+    if (at == b.end()) throw FormatError("truncated PNG (no IEND chunk at the end)");
+  }
+}
+
+}  // namespace
+
 Image decode_image(std::span<const std::uint8_t> encoded) {
   if (encoded.empty()) throw FormatError("cannot decode image: no bytes");
+  check_complete(encoded);
   cv::Mat buffer(1, static_cast<int>(encoded.size()), CV_8UC1, const_cast<std::uint8_t*>(encoded.data()));
   cv::Mat decoded;
   try {

@@ -2,6 +2,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
 
 #include "palmvein/error.hpp"
 #include "palmvein/image.hpp"
@@ -34,6 +37,36 @@ TEST(Image, CorruptBytesAreAFormatError) {
   EXPECT_THROW(decode_image({}), FormatError);
   EXPECT_THROW(read_image("/nonexistent/palm.png"), IoError);
   EXPECT_THROW(read_image(std::filesystem::temp_directory_path()), IoError);
+}
+
+// A file cut short is one clear error, never a template from a half-decoded image; whole files
+// (also with bytes after a JPEG's end marker) still decode.
+TEST(Image, TruncatedJpegAndPngAreFormatErrors) {
+  Image img(96, 64);
+  for (int y = 0; y < img.height(); ++y)
+    for (int x = 0; x < img.width(); ++x) img.row8(y)[x] = static_cast<std::uint8_t>((x * 13 + y * 7) % 251);
+  for (const char* ext : {".jpg", ".png"}) {
+    const auto path = std::filesystem::temp_directory_path() / (std::string("palmvein_test_truncated") + ext);
+    write_image(path, img);
+    std::ifstream in(path, std::ios::binary);
+    const std::vector<std::uint8_t> whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::filesystem::remove(path);
+    EXPECT_EQ(decode_image(whole).width(), 96) << ext;
+    for (double keep : {0.5, 0.9}) {
+      const std::vector<std::uint8_t> cut(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(keep * whole.size()));
+      try {
+        (void)decode_image(cut);
+        ADD_FAILURE() << ext << " cut at " << keep << " decoded";
+      } catch (const FormatError& e) {
+        EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+      }
+    }
+    if (std::string(ext) == ".jpg") {
+      std::vector<std::uint8_t> padded = whole;
+      padded.insert(padded.end(), 16, 0);
+      EXPECT_EQ(decode_image(padded).width(), 96);
+    }
+  }
 }
 
 TEST(Image, RejectsBadSizes) {
