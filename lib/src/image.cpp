@@ -1,10 +1,12 @@
 #include "palmvein/image.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <string_view>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -49,6 +51,28 @@ Image Image::to_gray8() const {
 
 namespace {
 
+// OpenCV's imdecode offers the bytes to every decoder it was built with (DICOM, JPEG 2000, OpenEXR,
+// WebP, HDR, Sun raster, PFM ...) and takes the first whose signature matches. Some of those readers
+// abort the process on malformed input (GDCM asserts; found by fuzz/fuzz_image_decode), and a palm
+// image is never one of them. So the format is fixed here from the leading bytes, and only the
+// formats documented in image.hpp reach OpenCV. OpenCV tries its DICOM reader, which looks for "DICM"
+// at byte 128, before its PNG reader; bytes that carry that signature are refused too.
+void check_supported_format(std::span<const std::uint8_t> b) {
+  const auto starts_with = [&](std::string_view magic) {
+    return b.size() >= magic.size() && std::memcmp(b.data(), magic.data(), magic.size()) == 0;
+  };
+  const bool png = starts_with("\x89PNG\r\n\x1a\n");
+  const bool jpeg = starts_with("\xFF\xD8\xFF");
+  const bool bmp = starts_with("BM");
+  const bool pnm = b.size() >= 3 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6' && std::isspace(b[2]);
+  const bool tiff = starts_with(std::string_view("II*\0", 4)) || starts_with(std::string_view("MM\0*", 4));
+  if (!(png || jpeg || bmp || pnm || tiff))
+    throw FormatError("cannot decode image: not a PNG, JPEG, BMP, PGM/PPM or TIFF file (unknown leading bytes)");
+  static constexpr std::size_t kDicomMagicAt = 128;
+  if (b.size() >= kDicomMagicAt + 4 && std::memcmp(b.data() + kDicomMagicAt, "DICM", 4) == 0)
+    throw FormatError("cannot decode image: the bytes also carry a DICOM signature (refused)");
+}
+
 // Decoders turn a cut-off file into a partly grey image with at most a warning, and a template
 // from half a palm is worse than none: a JPEG must end its last scan with an end-of-image marker
 // (FF D9; inside entropy-coded data FF is always followed by 00 or a restart marker), a PNG must
@@ -74,6 +98,7 @@ void check_complete(std::span<const std::uint8_t> b) {
 
 Image decode_image(std::span<const std::uint8_t> encoded) {
   if (encoded.empty()) throw FormatError("cannot decode image: no bytes");
+  check_supported_format(encoded);
   check_complete(encoded);
   cv::Mat buffer(1, static_cast<int>(encoded.size()), CV_8UC1, const_cast<std::uint8_t*>(encoded.data()));
   cv::Mat decoded;

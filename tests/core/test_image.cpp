@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -66,6 +67,42 @@ TEST(Image, TruncatedJpegAndPngAreFormatErrors) {
       padded.insert(padded.end(), 16, 0);
       EXPECT_EQ(decode_image(padded).width(), 96);
     }
+  }
+}
+
+// Only the documented formats reach OpenCV: its other readers (DICOM, JPEG 2000, OpenEXR, WebP ...)
+// are never a palm image, and OpenCV's DICOM reader aborts the process on malformed input. Each kind
+// is one FormatError; every documented format still decodes.
+TEST(Image, OnlyDocumentedFormatsAreDecoded) {
+  Image img(64, 48);
+  for (int y = 0; y < img.height(); ++y)
+    for (int x = 0; x < img.width(); ++x) img.row8(y)[x] = static_cast<std::uint8_t>((x * 5 + y * 11) % 253);
+  for (const char* ext : {".png", ".jpg", ".bmp", ".pgm", ".tif"}) {
+    const auto path = std::filesystem::temp_directory_path() / (std::string("palmvein_test_format") + ext);
+    write_image(path, img);
+    EXPECT_EQ(read_image(path).width(), 64) << ext;
+    std::filesystem::remove(path);
+  }
+  const auto message_of = [](const std::vector<std::uint8_t>& bytes) -> std::string {
+    try {
+      (void)decode_image(bytes);
+    } catch (const FormatError& e) {
+      return e.what();
+    }
+    return "decoded";
+  };
+  // A PNG signature with the DICOM magic at byte 128 (what the fuzzer found): OpenCV would hand it to GDCM.
+  std::vector<std::uint8_t> dicom_png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  dicom_png.resize(200, 0xff);
+  std::copy_n("DICM", 4, dicom_png.begin() + 128);
+  EXPECT_NE(message_of(dicom_png).find("DICOM"), std::string::npos) << message_of(dicom_png);
+  // Formats OpenCV knows but palmvein does not take: JPEG 2000 codestream, OpenEXR, WebP, Radiance HDR.
+  for (std::vector<std::uint8_t> other : {std::vector<std::uint8_t>{0xff, 0x4f, 0xff, 0x51, 0, 0x2f, 0, 0},
+                                          std::vector<std::uint8_t>{0x76, 0x2f, 0x31, 0x01, 2, 0, 0, 0},
+                                          std::vector<std::uint8_t>{'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'E', 'B', 'P'},
+                                          std::vector<std::uint8_t>{'#', '?', 'R', 'G', 'B', 'E', '\n', '\n'}}) {
+    other.resize(256, 0);
+    EXPECT_NE(message_of(other).find("unknown leading bytes"), std::string::npos) << message_of(other);
   }
 }
 

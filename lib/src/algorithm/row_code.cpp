@@ -49,7 +49,7 @@ void write_record(const BitCode& code, std::uint32_t* out) {
 }
 
 PoseResampler::PoseResampler(int width, int height, double scale, double degrees)
-    : width_(width), height_(height), full_(width == 32 ? ~std::uint32_t{0} : ((std::uint32_t{1} << width) - 1)) {
+    : height_(height), full_(width == 32 ? ~std::uint32_t{0} : ((std::uint32_t{1} << width) - 1)) {
   if (width < 1 || width > kMaxRowCells || height < 1 || height > kMaxGridRows || !(scale >= 0.5 && scale <= 2) ||
       !(degrees >= -20 && degrees <= 20))
     throw InvalidArgument("matcher: pose variant out of range (scale 0.5..2, degrees -20..20)");

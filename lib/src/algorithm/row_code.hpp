@@ -56,7 +56,7 @@ class PoseResampler {
   void apply(const std::uint32_t* in, std::uint32_t* out) const noexcept;
 
  private:
-  int width_, height_;
+  int height_;
   std::uint32_t full_;
   int first_offset_ = 0;                  // vertical shear: column_mask_[i] holds the columns moved by
   std::vector<std::uint32_t> column_mask_;  // first_offset_ + i rows
