@@ -1,8 +1,11 @@
 // palmvein: the command-line tool. Subcommands are dispatched from one table (commands.cpp).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
+
+#include <opencv2/core/utils/logger.hpp>
 
 #include "commands.hpp"
 #include "palmvein/error.hpp"
@@ -33,6 +36,9 @@ bool is_command(const char* word) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // OpenCV logs a warning on stderr for every BMP/PNM/TIFF it fails to decode; palmvein reports the
+  // failure itself, once. OPENCV_LOG_LEVEL, when set, is the user's choice and is kept.
+  if (!std::getenv("OPENCV_LOG_LEVEL")) cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   CLI::App app{"palmvein: palm-vein recognition (capture, enrol, verify, identify, evaluate)", "palmvein"};
   app.set_version_flag("--version", version_line());
   app.require_subcommand(1);

@@ -13,6 +13,7 @@
 
 #include "internal/atomic_file.hpp"
 #include "internal/cv_bridge.hpp"
+#include "internal/quiet_decoders.hpp"
 #include "palmvein/error.hpp"
 
 namespace palmvein {
@@ -54,10 +55,14 @@ namespace {
 // OpenCV's imdecode offers the bytes to every decoder it was built with (DICOM, JPEG 2000, OpenEXR,
 // WebP, HDR, Sun raster, PFM ...) and takes the first whose signature matches. Some of those readers
 // abort the process on malformed input (GDCM asserts; found by fuzz/fuzz_image_decode), and a palm
-// image is never one of them. So the format is fixed here from the leading bytes, and only the
-// formats documented in image.hpp reach OpenCV. OpenCV tries its DICOM reader, which looks for "DICM"
-// at byte 128, before its PNG reader; bytes that carry that signature are refused too.
-void check_supported_format(std::span<const std::uint8_t> b) {
+// image is never one of them. So the format is fixed here from the leading bytes: PNG and JPEG go
+// to libpng and libjpeg directly (internal/quiet_decoders.hpp: nothing printed, damage refused),
+// BMP, PNM and TIFF to OpenCV. OpenCV tries its DICOM reader, which looks for "DICM" at byte 128,
+// before the others; bytes that carry that signature are refused.
+enum class EncodedFormat { Png, Jpeg, Other };
+
+// Returns which decoder takes the bytes; throws FormatError for any format not listed in image.hpp.
+EncodedFormat check_supported_format(std::span<const std::uint8_t> b) {
   const auto starts_with = [&](std::string_view magic) {
     return b.size() >= magic.size() && std::memcmp(b.data(), magic.data(), magic.size()) == 0;
   };
@@ -68,9 +73,78 @@ void check_supported_format(std::span<const std::uint8_t> b) {
   const bool tiff = starts_with(std::string_view("II*\0", 4)) || starts_with(std::string_view("MM\0*", 4));
   if (!(png || jpeg || bmp || pnm || tiff))
     throw FormatError("cannot decode image: not a PNG, JPEG, BMP, PGM/PPM or TIFF file (unknown leading bytes)");
+  if (png) return EncodedFormat::Png;
+  if (jpeg) return EncodedFormat::Jpeg;
   static constexpr std::size_t kDicomMagicAt = 128;
   if (b.size() >= kDicomMagicAt + 4 && std::memcmp(b.data() + kDicomMagicAt, "DICM", 4) == 0)
     throw FormatError("cannot decode image: the bytes also carry a DICOM signature (refused)");
+  return EncodedFormat::Other;
+}
+
+// BMP, PNM and TIFF go to OpenCV, which allocates what the header declares before it reads a pixel.
+// The declared size is read here first and must be plausible (internal::kMaxDecodedPixels); for the
+// uncompressed formats the file must also hold that many pixels.
+std::uint32_t read_le32(std::span<const std::uint8_t> b, std::size_t at) {
+  return std::uint32_t{b[at]} | std::uint32_t{b[at + 1]} << 8 | std::uint32_t{b[at + 2]} << 16 | std::uint32_t{b[at + 3]} << 24;
+}
+
+void check_declared_size(std::span<const std::uint8_t> b) {
+  std::uint64_t width = 0, height = 0, needed_bytes = 0;
+  if (b[0] == 'B') {  // BMP: BITMAPINFOHEADER (or later) width/height at 18/22, bits at 28, compression at 30
+    if (b.size() < 34 || read_le32(b, 14) < 40) throw FormatError("cannot decode image: BMP header too short or of an old kind");
+    const auto w = static_cast<std::int32_t>(read_le32(b, 18)), h = static_cast<std::int32_t>(read_le32(b, 22));
+    width = static_cast<std::uint64_t>(w < 0 ? -static_cast<std::int64_t>(w) : w);
+    height = static_cast<std::uint64_t>(h < 0 ? -static_cast<std::int64_t>(h) : h);
+    const unsigned bits = std::uint32_t{b[28]} | std::uint32_t{b[29]} << 8;
+    if (read_le32(b, 30) == 0) needed_bytes = (width * bits + 31) / 32 * 4 * height;  // uncompressed rows
+  } else if (b[0] == 'P') {  // PNM: magic, then width, height (and maxval) as decimal tokens, '#' comments
+    std::size_t at = 2;
+    const auto next_number = [&]() -> std::uint64_t {
+      while (at < b.size() && (std::isspace(b[at]) || b[at] == '#')) {
+        if (b[at] == '#')
+          while (at < b.size() && b[at] != '\n') ++at;
+        else
+          ++at;
+      }
+      std::uint64_t value = 0;
+      std::size_t digits = 0;
+      for (; at < b.size() && std::isdigit(b[at]) && digits < 10; ++at, ++digits) value = value * 10 + (b[at] - '0');
+      if (digits == 0) throw FormatError("cannot decode image: corrupt PNM header");
+      return value;
+    };
+    width = next_number();
+    height = next_number();
+    const char kind = static_cast<char>(b[1]);
+    if (kind == '4') needed_bytes = (width + 7) / 8 * height;
+    if (kind == '5' || kind == '6') {
+      const std::uint64_t maxval = next_number();
+      needed_bytes = width * height * (kind == '6' ? 3 : 1) * (maxval > 255 ? 2 : 1);
+    }
+  } else {  // TIFF: the first image file directory's ImageWidth (256) and ImageLength (257) tags
+    const bool little = b[0] == 'I';
+    const auto u16 = [&](std::size_t at) -> std::uint32_t {
+      if (at + 2 > b.size()) throw FormatError("cannot decode image: TIFF directory outside the file");
+      return little ? (std::uint32_t{b[at]} | std::uint32_t{b[at + 1]} << 8) : (std::uint32_t{b[at]} << 8 | b[at + 1]);
+    };
+    const auto u32 = [&](std::size_t at) -> std::uint32_t {
+      return little ? (u16(at) | u16(at + 2) << 16) : (u16(at) << 16 | u16(at + 2));
+    };
+    const std::size_t directory = u32(4);
+    const std::uint32_t entries = u16(directory);
+    for (std::uint32_t i = 0; i < entries; ++i) {
+      const std::size_t entry = directory + 2 + 12 * static_cast<std::size_t>(i);
+      const std::uint32_t tag = u16(entry), type = u16(entry + 2);
+      const std::uint64_t value = type == 3 ? u16(entry + 8) : u32(entry + 8);
+      if (tag == 256) width = value;
+      if (tag == 257) height = value;
+    }
+  }
+  if (!internal::plausible_image_size(width, height))
+    throw FormatError("cannot decode image: declared size " + std::to_string(width) + "x" + std::to_string(height) +
+                      " is empty or larger than a palm image can be");
+  if (needed_bytes > b.size())
+    throw FormatError("truncated image: the header declares " + std::to_string(needed_bytes) +
+                      " bytes of pixels, the file holds " + std::to_string(b.size()));
 }
 
 // Decoders turn a cut-off file into a partly grey image with at most a warning, and a template
@@ -98,16 +172,23 @@ void check_complete(std::span<const std::uint8_t> b) {
 
 Image decode_image(std::span<const std::uint8_t> encoded) {
   if (encoded.empty()) throw FormatError("cannot decode image: no bytes");
-  check_supported_format(encoded);
+  const EncodedFormat format = check_supported_format(encoded);
   check_complete(encoded);
-  cv::Mat buffer(1, static_cast<int>(encoded.size()), CV_8UC1, const_cast<std::uint8_t*>(encoded.data()));
   cv::Mat decoded;
-  try {
-    decoded = cv::imdecode(buffer, cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
-  } catch (const cv::Exception& e) {
-    throw FormatError(std::string("cannot decode image: ") + e.what());
+  if (format == EncodedFormat::Png) {
+    decoded = internal::decode_png_quietly(encoded);
+  } else if (format == EncodedFormat::Jpeg) {
+    decoded = internal::decode_jpeg_quietly(encoded);
+  } else {
+    check_declared_size(encoded);
+    cv::Mat buffer(1, static_cast<int>(encoded.size()), CV_8UC1, const_cast<std::uint8_t*>(encoded.data()));
+    try {
+      decoded = cv::imdecode(buffer, cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
+    } catch (const cv::Exception& e) {
+      throw FormatError(std::string("cannot decode image: ") + e.what());
+    }
+    if (decoded.empty()) throw FormatError("cannot decode image: corrupt BMP, PNM or TIFF data");
   }
-  if (decoded.empty()) throw FormatError("cannot decode image: not a PNG, JPEG, BMP, PGM or TIFF image, or corrupt");
   if (decoded.channels() == 3) cv::cvtColor(decoded, decoded, cv::COLOR_BGR2GRAY);
   else if (decoded.channels() == 4) cv::cvtColor(decoded, decoded, cv::COLOR_BGRA2GRAY);
   if (decoded.depth() != CV_8U && decoded.depth() != CV_16U) {

@@ -91,11 +91,16 @@ TEST(Image, OnlyDocumentedFormatsAreDecoded) {
     }
     return "decoded";
   };
-  // A PNG signature with the DICOM magic at byte 128 (what the fuzzer found): OpenCV would hand it to GDCM.
+  // The DICOM magic at byte 128 (what the fuzzer found, there after a PNG signature): OpenCV would hand
+  // the bytes to GDCM before its own readers. A PNG never reaches OpenCV; a BMP is refused.
   std::vector<std::uint8_t> dicom_png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   dicom_png.resize(200, 0xff);
   std::copy_n("DICM", 4, dicom_png.begin() + 128);
-  EXPECT_NE(message_of(dicom_png).find("DICOM"), std::string::npos) << message_of(dicom_png);
+  EXPECT_NE(message_of(dicom_png), "decoded");
+  std::vector<std::uint8_t> dicom_bmp = dicom_png;
+  dicom_bmp[0] = 'B';
+  dicom_bmp[1] = 'M';
+  EXPECT_NE(message_of(dicom_bmp).find("DICOM"), std::string::npos) << message_of(dicom_bmp);
   // Formats OpenCV knows but palmvein does not take: JPEG 2000 codestream, OpenEXR, WebP, Radiance HDR.
   for (std::vector<std::uint8_t> other : {std::vector<std::uint8_t>{0xff, 0x4f, 0xff, 0x51, 0, 0x2f, 0, 0},
                                           std::vector<std::uint8_t>{0x76, 0x2f, 0x31, 0x01, 2, 0, 0, 0},
@@ -103,6 +108,40 @@ TEST(Image, OnlyDocumentedFormatsAreDecoded) {
                                           std::vector<std::uint8_t>{'#', '?', 'R', 'G', 'B', 'E', '\n', '\n'}}) {
     other.resize(256, 0);
     EXPECT_NE(message_of(other).find("unknown leading bytes"), std::string::npos) << message_of(other);
+  }
+}
+
+// Damage inside the pixel data is one FormatError with the decoder's reason, and libpng/libjpeg
+// print nothing (through cv::imdecode they wrote "libpng error: ..." / "Corrupt JPEG data: ...").
+// A header that declares more pixels than the file can hold, or than a palm image has, is refused
+// before anything is allocated.
+TEST(Image, DamagedPixelDataIsRefusedSilently) {
+  Image img(128, 96);
+  for (int y = 0; y < img.height(); ++y)
+    for (int x = 0; x < img.width(); ++x) img.row8(y)[x] = static_cast<std::uint8_t>((x * x + y * 3) % 256);
+  const auto encode = [&](const char* ext) {
+    const auto path = std::filesystem::temp_directory_path() / (std::string("palmvein_test_damaged") + ext);
+    write_image(path, img);
+    std::ifstream in(path, std::ios::binary);
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::filesystem::remove(path);
+    return bytes;
+  };
+  std::vector<std::vector<std::uint8_t>> damaged;
+  std::vector<std::uint8_t> png = encode(".png");
+  for (std::size_t i = 60; i < 90; ++i) png[i] ^= 0x5a;  // inside the first IDAT chunk
+  damaged.push_back(png);
+  std::vector<std::uint8_t> jpeg = encode(".jpg");
+  for (std::size_t i = jpeg.size() / 3; i < jpeg.size() / 3 + 40; ++i) jpeg[i] = 0xff;  // garbled scan data, EOI kept
+  damaged.push_back(jpeg);
+  const std::string huge_pgm = "P5\n60000 60000\n255\n";
+  damaged.emplace_back(huge_pgm.begin(), huge_pgm.end());
+  const std::string short_pgm = "P5\n100 100\n255\nabc";
+  damaged.emplace_back(short_pgm.begin(), short_pgm.end());
+  for (const auto& bytes : damaged) {
+    testing::internal::CaptureStderr();
+    EXPECT_THROW((void)decode_image(bytes), FormatError);
+    EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
   }
 }
 

@@ -57,8 +57,10 @@ class PALMVEIN_API Image {
   std::vector<std::uint8_t> bytes_;
 };
 
-// Decodes PNG, JPEG, BMP, PGM or TIFF bytes to a grey image (colour is converted to grey;
-// 16-bit PNG/TIFF stay 16-bit). Throws FormatError for bytes that are not a decodable image.
+// Decodes PNG, JPEG, BMP, PGM/PPM or TIFF bytes to a grey image (colour is converted to grey;
+// 16-bit PNG/TIFF stay 16-bit). Throws FormatError for bytes that are not a decodable image of
+// these formats (other formats are refused by their leading bytes), for a file cut short or with
+// damaged pixel data, and for a declared size over 2^25 pixels. Prints nothing. Thread-safe.
 PALMVEIN_API Image decode_image(std::span<const std::uint8_t> encoded);
 // Reads and decodes a file. Throws IoError if it cannot be read, FormatError if it is not an image.
 PALMVEIN_API Image read_image(const std::filesystem::path& path);
