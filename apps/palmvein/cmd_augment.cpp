@@ -17,6 +17,7 @@
 
 #include "commands.hpp"
 #include "internal/atomic_file.hpp"
+#include "output_guard.hpp"
 #include "internal/cv_bridge.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
@@ -118,8 +119,10 @@ int run_augment(const AugmentOptions& o) {
   std::error_code ec;
   fs::create_directories(o.out, ec);
   if (ec || !fs::is_directory(o.out)) throw IoError("cannot create output folder '" + o.out + "'");
-  if (fs::equivalent(fs::path(o.out), fs::path(o.manifest).parent_path(), ec))
-    throw InvalidArgument("--out must not be the data set's own folder");
+  {
+    const fs::path source_folder = fs::path(o.manifest).parent_path();
+    check_outputs({{"--out", o.out}}, {{"the manifest's folder", source_folder.empty() ? fs::path(".") : source_folder}});
+  }
 
   std::string rows = "path,subject,hand,session,kind,aug_angle,aug_dx,aug_dy,aug_zoom,aug_crop,aug_contrast,aug_gamma,aug_blur\n";
   for (std::size_t i = 0; i < manifest.size(); ++i) {

@@ -24,6 +24,8 @@
 
 #include "commands.hpp"
 #include "internal/atomic_file.hpp"
+#include "output_guard.hpp"
+#include "sensor_uri.hpp"
 #include "palmvein/auto_exposure.hpp"
 #include "palmvein/roi.hpp"
 #include "palmvein/sensor.hpp"
@@ -136,6 +138,12 @@ class Preview {
 int run_capture(const CaptureOptions& o) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  if (const drivers::SensorUri uri = drivers::parse_sensor_uri(o.sensor); uri.scheme == "file" && !uri.path.empty()) {
+    // A replay never writes into what it replays: frames and MANIFEST.csv would land on the source.
+    const fs::path source(uri.path);
+    const fs::path source_folder = fs::is_directory(source, ec) ? source : source.parent_path();
+    check_outputs({{"--out", o.out}}, {{"--sensor file: folder", source_folder.empty() ? fs::path(".") : source_folder}});
+  }
   fs::create_directories(o.out, ec);
   if (ec || !fs::is_directory(o.out)) throw IoError("cannot create output folder '" + o.out + "'");
   auto sensor = open_sensor(o.sensor);

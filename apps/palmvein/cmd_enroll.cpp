@@ -1,6 +1,7 @@
 // palmvein enroll: capture K good, mutually consistent samples of one palm (sensor or image files)
 // and store them in the gallery in one transaction. --replace re-enrols, --add adds templates.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -26,7 +27,8 @@ struct EnrollArgs {
   std::optional<double> consistency;
 };
 
-int run_enroll(const EnrollArgs& a) {
+// Enrols into `gallery`; `created_key` is set once Gallery::open has written a new key.
+int enroll_into(const EnrollArgs& a, KeyNotice& key_notice) {
   const Hand hand = parse_hand(a.hand);
   const EnrollMode mode = a.replace ? EnrollMode::Replace : a.add ? EnrollMode::Add : EnrollMode::Create;
   EnrollmentOptions options;
@@ -39,7 +41,10 @@ int run_enroll(const EnrollArgs& a) {
   // fails before anyone presents a palm. (Gallery::enroll checks the same again.)
   check_identity_id(a.id);
   check_display_name(a.name);
-  Gallery gallery = open_gallery(a.gallery, true);
+  GalleryOptions gallery_options;
+  gallery_options.key_file = a.gallery.key_file;
+  gallery_options.create = true;
+  Gallery gallery = Gallery::open(a.gallery.db, gallery_options, &key_notice);
   if (mode == EnrollMode::Create && gallery.find(a.id, hand))
     throw GalleryError(GalleryFault::AlreadyExists, "identity '" + a.id + "' (hand " + std::string(to_string(hand)) +
                                                         ") is already enrolled; use --replace to re-enrol or --add to add templates");
@@ -70,6 +75,9 @@ int run_enroll(const EnrollArgs& a) {
   request.algorithm = session.templates().front().algorithm();
   request.templates = session.template_bytes();
   const IdentityInfo info = gallery.enroll(request);
+  if (key_notice.created)
+    std::fprintf(stderr, "palmvein: created a new gallery key in '%s' (keep it: the gallery cannot be read without it)\n",
+                 key_notice.key_file.c_str());
 
   const auto pairs = session.pairwise_scores();
   const double min_pair = pairs.empty() ? 1.0 : *std::min_element(pairs.begin(), pairs.end());
@@ -93,6 +101,27 @@ int run_enroll(const EnrollArgs& a) {
                 format_score(options.consistency_threshold).c_str());
   }
   return kExitOk;
+}
+
+// A first enrolment that fails (no palm, sensor unplugged, bad input) leaves no empty gallery and no
+// unused key behind: what this run created, it removes. An existing gallery is never removed.
+int run_enroll(const EnrollArgs& a) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path db(a.gallery.db);
+  const bool gallery_existed = fs::exists(db, ec) && fs::file_size(db, ec) > 0;
+  const bool db_file_existed = fs::exists(db, ec);
+  KeyNotice key_notice;
+  try {
+    return enroll_into(a, key_notice);
+  } catch (...) {
+    if (!gallery_existed) {
+      if (!db_file_existed) fs::remove(db, ec);
+      for (const char* suffix : {"-wal", "-shm", "-journal"}) fs::remove(db.string() + suffix, ec);
+    }
+    if (key_notice.created) fs::remove(key_notice.key_file, ec);
+    throw;
+  }
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "commands.hpp"
 #include "internal/atomic_file.hpp"
+#include "output_guard.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
 #include "palmvein/extractor.hpp"
@@ -92,15 +93,13 @@ std::string report_json(const EvalArgs& args, const Manifest& manifest, const Ev
   return j.dump(2) + "\n";
 }
 
-// An output must go into an existing folder and must not overwrite an input or another output.
-void check_output(const std::string& path, const char* what, const std::string& manifest) {
+// An output must go into an existing folder (check_outputs() keeps it off the inputs).
+void check_output_folder(const std::string& path, const char* what) {
   const fs::path p(path);
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw IoError(std::string(what) + " '" + path + "': folder '" + dir.string() + "' does not exist");
   if (fs::is_directory(p, ec)) throw IoError(std::string(what) + " '" + path + "' is a folder");
-  if (fs::exists(p, ec) && fs::exists(manifest, ec) && fs::equivalent(p, manifest, ec))
-    throw IoError(std::string(what) + " '" + path + "' would overwrite the manifest");
 }
 
 // A one-line progress bar on stderr, only when stderr is a terminal.
@@ -136,18 +135,16 @@ class ProgressBar {
 };
 
 int run_eval(const EvalArgs& args) {
-  check_output(args.scores, "--scores", args.manifest);
-  check_output(args.report, "--report", args.manifest);
-  if (!args.det.empty()) check_output(args.det, "--det", args.manifest);
-  {
-    std::error_code ec;
-    const fs::path a = fs::absolute(args.scores, ec), b = fs::absolute(args.report, ec);
-    if (a.lexically_normal() == b.lexically_normal() ||
-        (!args.det.empty() && (fs::absolute(args.det, ec).lexically_normal() == a.lexically_normal() ||
-                               fs::absolute(args.det, ec).lexically_normal() == b.lexically_normal())))
-      throw InvalidArgument("--scores, --report and --det must be different files");
-  }
+  check_output_folder(args.scores, "--scores");
+  check_output_folder(args.report, "--report");
+  if (!args.det.empty()) check_output_folder(args.det, "--det");
   const Manifest manifest = Manifest::load(args.manifest);
+  {
+    std::vector<NamedPath> inputs{{"manifest", args.manifest}};
+    inputs.reserve(manifest.size() + 1);
+    for (std::size_t i = 0; i < manifest.size(); ++i) inputs.push_back({"image", manifest.image_path(i)});
+    check_outputs({{"--scores", args.scores}, {"--report", args.report}, {"--det", args.det}}, inputs);
+  }
   const TemplateExtractor extractor;
   ProgressBar bar;
   EvaluationOptions options;
@@ -175,18 +172,11 @@ int run_eval(const EvalArgs& args) {
                  std::to_string(manifest.size()) + " images)";
     det_png = draw_det_plot(series, plot);
   }
-  std::vector<std::string> written;
-  try {
-    internal::write_file_atomically(args.scores, scores_csv);
-    written.push_back(args.scores);
-    internal::write_file_atomically(args.report, report);
-    written.push_back(args.report);
-    if (!args.det.empty()) internal::write_file_atomically(args.det, det_png);
-  } catch (...) {
-    std::error_code ec;
-    for (const auto& w : written) fs::remove(w, ec);  // all outputs or none
-    throw;
-  }
+  internal::StagedFiles outputs;  // all three or none: a failure keeps a previous run's files
+  outputs.stage(args.scores, scores_csv);
+  outputs.stage(args.report, report);
+  if (!args.det.empty()) outputs.stage(args.det, det_png);
+  outputs.commit();
 
   const auto& m = result.overall;
   std::printf("images %zu, FTA %zu, pairs %zu genuine / %zu impostor\n", manifest.size(), result.fta, m.genuine_pairs,

@@ -8,11 +8,13 @@
 #include "commands.hpp"
 #include "extract_common.hpp"
 #include "internal/atomic_file.hpp"
+#include "output_guard.hpp"
 #include "palmvein/roi.hpp"
 #include "palmvein/transparency.hpp"
 
 namespace palmvein::cli {
 namespace {
+namespace fs = std::filesystem;
 
 struct ExtractArgs {
   std::string image;
@@ -23,6 +25,7 @@ struct ExtractArgs {
 };
 
 int run_extract(const ExtractArgs& args) {
+  check_outputs({{"--output", args.out}, {"--roi-out", args.roi_out}, {"--dump", args.dump}}, {{"image", args.image}});
   const Image image = read_image(args.image);
   const ImageKind kind = parse_kind(args.kind, image);
   std::unique_ptr<DirectoryTransparency> dump;
@@ -36,8 +39,10 @@ int run_extract(const ExtractArgs& args) {
     return kExitNo;
   }
   const std::vector<std::uint8_t> bytes = result.templ->to_bytes();
-  if (!args.roi_out.empty()) write_image(args.roi_out, result.roi.roi().image);
-  internal::write_file_atomically(args.out, bytes);
+  internal::StagedFiles outputs;  // the template and its ROI picture together, or neither
+  if (!args.roi_out.empty()) outputs.stage(args.roi_out, encode_image(result.roi.roi().image, fs::path(args.roi_out).extension().string()));
+  outputs.stage(args.out, bytes);
+  outputs.commit();
   std::printf("%s: %zu-byte template (kind %s, ROI quality %.2f)\n", args.out.c_str(), bytes.size(),
               kind == ImageKind::Roi ? "roi" : "full-hand", static_cast<double>(result.roi.roi().quality));
   return kExitOk;

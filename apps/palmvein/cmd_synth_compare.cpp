@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "internal/atomic_file.hpp"
+#include "output_guard.hpp"
 #include "internal/cv_bridge.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/image.hpp"
@@ -50,6 +51,7 @@ cv::Mat column(const Image& frame, const RoiExtractor& extractor, const std::str
 }
 
 int run_synth_compare(const SynthCompareOptions& o) {
+  check_outputs({{"--out", o.out}}, {{"real", o.real}});
   const Image real = read_image(o.real);
   const SyntheticPalm palm({o.palm, 'L', 0}, real.width(), real.height());
   SyntheticFrameSettings settings;

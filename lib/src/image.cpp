@@ -217,18 +217,28 @@ Image read_image(const std::filesystem::path& path) {
   }
 }
 
-void write_image(const std::filesystem::path& path, const Image& image) {
-  if (image.empty()) throw InvalidArgument("cannot write an empty image to '" + path.string() + "'");
+std::vector<std::uint8_t> encode_image(const Image& image, std::string_view extension) {
+  if (image.empty()) throw InvalidArgument("cannot encode an empty image");
+  const std::string ext = extension.empty() ? std::string(".png") : std::string(extension);
   std::vector<std::uint8_t> encoded;
-  std::string ext = path.extension().string();
-  if (ext.empty()) ext = ".png";
   bool ok = false;
   try {
     ok = cv::imencode(ext, internal::view_of(image), encoded);
   } catch (const cv::Exception& e) {
-    throw IoError("cannot encode '" + path.string() + "': " + e.what());
+    throw IoError("cannot encode an image as '" + ext + "': " + e.what());
   }
-  if (!ok) throw IoError("cannot encode '" + path.string() + "' (unsupported extension?)");
+  if (!ok) throw IoError("cannot encode an image as '" + ext + "' (unsupported extension?)");
+  return encoded;
+}
+
+void write_image(const std::filesystem::path& path, const Image& image) {
+  if (image.empty()) throw InvalidArgument("cannot write an empty image to '" + path.string() + "'");
+  std::vector<std::uint8_t> encoded;
+  try {
+    encoded = encode_image(image, path.extension().string());
+  } catch (const IoError& e) {
+    throw IoError("'" + path.string() + "': " + e.what());
+  }
   internal::write_file_atomically(path, encoded);
 }
 

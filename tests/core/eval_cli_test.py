@@ -65,6 +65,23 @@ def errors(palmvein):
                      "does not exist", "output folder missing")
         expect_error(["--manifest", m, "--threads", "0"] + std, "threads", "bad thread count")
         check(not os.path.exists(out[0]) and not os.path.exists(out[1]), "outputs written by a failed run")
+
+        # No output may be an input (an image of the manifest, the manifest itself, through a symbolic
+        # link or "./"), nor two outputs one file: refused before anything is written.
+        with open(os.path.join(tmp, "img.png"), "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\nimage bytes")
+        with open(m, "w") as f:
+            f.write("path,subject,hand,kind\nimg.png,1,L,roi\nimg2.png,2,L,roi\n")
+        os.symlink(tmp, os.path.join(tmp, "link"))
+        img = os.path.join(tmp, "img.png")
+        expect_error(["--manifest", m, "--scores", img, "--report", out[1]], "input image", "scores over an image")
+        expect_error(["--manifest", m, "--scores", out[0], "--report", os.path.join(tmp, "link", "MANIFEST.csv")],
+                     "input manifest", "report over the manifest via a link")
+        expect_error(["--manifest", m, "--scores", out[0], "--report", os.path.join(tmp, ".", "s.csv")],
+                     "same file", "two outputs one file")
+        with open(img, "rb") as f:
+            check(f.read() == b"\x89PNG\r\n\x1a\nimage bytes", "an input image was changed")
+        check(not os.path.exists(out[0]) and not os.path.exists(out[1]), "outputs written by a refused run")
     finally:
         shutil.rmtree(tmp)
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "internal/atomic_file.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/image.hpp"
 
@@ -148,4 +149,38 @@ TEST(Image, DamagedPixelDataIsRefusedSilently) {
 TEST(Image, RejectsBadSizes) {
   EXPECT_THROW(Image(0, 5), InvalidArgument);
   EXPECT_THROW(Image(-1, 5), InvalidArgument);
+}
+
+// Outputs that belong together (scores, report, DET plot) are all renamed into place only once every
+// one is complete: a failure on the last keeps the earlier run's files and leaves no temporary.
+TEST(StagedFiles, AFailedOutputKeepsEveryEarlierFile) {
+  const auto dir = std::filesystem::temp_directory_path() / "palmvein_test_staged";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const auto write = [](const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; };
+  write(dir / "scores.csv", "old scores");
+  write(dir / "report.json", "old report");
+  {
+    palmvein::internal::StagedFiles outputs;
+    outputs.stage(dir / "scores.csv", std::string_view("new scores"));
+    outputs.stage(dir / "report.json", std::string_view("new report"));
+    EXPECT_THROW(outputs.stage(dir / "no-such-folder" / "det.png", std::string_view("png")), IoError);
+  }
+  EXPECT_EQ(read(dir / "scores.csv"), "old scores");
+  EXPECT_EQ(read(dir / "report.json"), "old report");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 2);
+  {
+    palmvein::internal::StagedFiles outputs;
+    outputs.stage(dir / "scores.csv", std::string_view("new scores"));
+    outputs.stage(dir / "report.json", std::string_view("new report"));
+    outputs.commit();
+  }
+  EXPECT_EQ(read(dir / "scores.csv"), "new scores");
+  EXPECT_EQ(read(dir / "report.json"), "new report");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 2);
+  std::filesystem::remove_all(dir);
 }

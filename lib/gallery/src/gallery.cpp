@@ -602,6 +602,18 @@ Gallery Gallery::open(const std::filesystem::path& path, GalleryOptions options,
     throw GalleryError(GalleryFault::Io, "no gallery at '" + path.string() + "' (enrol someone first)");
 
   const KeyLocation key_location = resolve_key_file(options.key_file);
+  {
+    // The key must never be written into the database file, nor the database over the key.
+    const auto same = [&ec](const std::filesystem::path& a, const std::filesystem::path& b) {
+      return std::filesystem::exists(a, ec) && std::filesystem::exists(b, ec)
+                 ? std::filesystem::equivalent(a, b, ec)
+                 : std::filesystem::weakly_canonical(std::filesystem::absolute(a), ec) ==
+                       std::filesystem::weakly_canonical(std::filesystem::absolute(b), ec);
+    };
+    if (same(path, key_location.path))
+      throw InvalidArgument("the key file '" + key_location.path.string() + "' and the gallery '" + path.string() +
+                            "' must be different files");
+  }
   bool key_created = false;
   if (!std::filesystem::exists(key_location.path, ec)) {
     if (db_exists)

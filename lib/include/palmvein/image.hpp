@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "palmvein/export.hpp"
@@ -64,6 +65,9 @@ class PALMVEIN_API Image {
 PALMVEIN_API Image decode_image(std::span<const std::uint8_t> encoded);
 // Reads and decodes a file. Throws IoError if it cannot be read, FormatError if it is not an image.
 PALMVEIN_API Image read_image(const std::filesystem::path& path);
+// Encodes an image as the format of `extension` (".png" lossless, ".jpg", ".bmp", ".pgm", ".tif").
+// Throws InvalidArgument for an empty image, IoError for an extension that cannot be encoded.
+PALMVEIN_API std::vector<std::uint8_t> encode_image(const Image& image, std::string_view extension = ".png");
 // Writes an image; the format follows the extension (.png recommended). Written atomically:
 // a failure leaves no partial file. Throws IoError.
 PALMVEIN_API void write_image(const std::filesystem::path& path, const Image& image);
