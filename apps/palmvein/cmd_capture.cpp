@@ -144,9 +144,9 @@ int run_capture(const CaptureOptions& o) {
     const fs::path source_folder = fs::is_directory(source, ec) ? source : source.parent_path();
     check_outputs({{"--out", o.out}}, {{"--sensor file: folder", source_folder.empty() ? fs::path(".") : source_folder}});
   }
+  auto sensor = open_sensor(o.sensor);  // an unknown or absent sensor leaves no output folder behind
   fs::create_directories(o.out, ec);
   if (ec || !fs::is_directory(o.out)) throw IoError("cannot create output folder '" + o.out + "'");
-  auto sensor = open_sensor(o.sensor);
   const SensorInfo info = sensor->info();
   std::printf("capture: %s (%s, %s)\n", info.uri.c_str(), info.driver.c_str(), info.name.c_str());
   sensor->start();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "internal/bounded_read.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/extractor.hpp"
 #include "palmvein/image.hpp"
@@ -33,10 +34,9 @@ inline ImageKind parse_kind(const std::string& text, const Image& image) {
   throw InvalidArgument("--kind must be 'roi' or 'full-hand', got '" + text + "'");
 }
 
+// An image or a template: bounded like an image file (internal/bounded_read.hpp).
 inline std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot open '" + path.string() + "'");
-  return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return io::read_file_bounded(path, io::kMaxImageFileBytes, "input");
 }
 
 // A file is read as a template when it carries the template magic (whatever its name), so that a

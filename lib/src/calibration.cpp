@@ -3,6 +3,8 @@
 // interpolated linearly in log10(FMR), which follows the roughly exponential impostor tail.
 #include "palmvein/calibration.hpp"
 
+#include "internal/bounded_read.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -49,8 +51,8 @@ const Calibration& Calibration::builtin() {
 }
 
 Calibration Calibration::load(const std::filesystem::path& csv) {
-  std::ifstream in(csv);
-  if (!in) throw IoError("cannot open calibration '" + csv.string() + "'");
+  const std::vector<std::uint8_t> bytes = io::read_file_bounded(csv, io::kMaxTextInputBytes, "calibration");
+  std::istringstream in(std::string(bytes.begin(), bytes.end()));
   std::vector<Point> points;
   std::string line;
   std::size_t number = 0;

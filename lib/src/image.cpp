@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "internal/atomic_file.hpp"
+#include "internal/bounded_read.hpp"
 #include "internal/cv_bridge.hpp"
 #include "internal/quiet_decoders.hpp"
 #include "palmvein/error.hpp"
@@ -200,16 +201,7 @@ Image decode_image(std::span<const std::uint8_t> encoded) {
 }
 
 Image read_image(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw IoError("'" + path.string() + "' is a folder, not an image file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot open image file '" + path.string() + "'");
-  std::vector<std::uint8_t> bytes;
-  try {
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } catch (const std::exception& e) {
-    throw IoError("cannot read image file '" + path.string() + "': " + e.what());
-  }
+  const std::vector<std::uint8_t> bytes = io::read_file_bounded(path, io::kMaxImageFileBytes, "image file");
   try {
     return decode_image(bytes);
   } catch (const FormatError& e) {

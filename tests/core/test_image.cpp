@@ -184,3 +184,15 @@ TEST(StagedFiles, AFailedOutputKeepsEveryEarlierFile) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 2);
   std::filesystem::remove_all(dir);
 }
+
+// Inputs are read with a stated bound: /dev/zero (endless) and a folder are one clear error, after at
+// most the bound, never a read to exhaustion.
+TEST(Image, EndlessOrFolderInputIsRefused) {
+  try {
+    (void)read_image("/dev/zero");
+    ADD_FAILURE() << "/dev/zero decoded";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("larger than"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)read_image(std::filesystem::temp_directory_path()), IoError);
+}

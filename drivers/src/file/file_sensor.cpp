@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "internal/bounded_read.hpp"
 #include "driver_table.hpp"
 #include "wait_gate.hpp"
 
@@ -47,8 +49,13 @@ std::vector<std::string> split_csv(const std::string& line) {
 }
 
 std::vector<fs::path> manifest_paths(const fs::path& manifest, const std::string& uri) {
-  std::ifstream in(manifest);
-  if (!in) throw DeviceError(DeviceFault::NotFound, "file sensor '" + uri + "': cannot read manifest " + manifest.string());
+  std::vector<std::uint8_t> bytes;
+  try {
+    bytes = io::read_file_bounded(manifest, io::kMaxTextInputBytes, "manifest");
+  } catch (const IoError& e) {
+    throw DeviceError(DeviceFault::NotFound, "file sensor '" + uri + "': " + e.what());
+  }
+  std::istringstream in(std::string(bytes.begin(), bytes.end()));
   std::string line;
   if (!std::getline(in, line)) throw InvalidArgument("file sensor '" + uri + "': manifest is empty");
   const auto header = split_csv(line);

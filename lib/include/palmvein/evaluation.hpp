@@ -48,7 +48,8 @@ PALMVEIN_API bool same_palm(const ManifestEntry& a, const ManifestEntry& b) noex
 class PALMVEIN_API Manifest {
  public:
   // Reads a manifest. Throws IoError if it cannot be read, FormatError (with file and line) for a
-  // missing column, an unknown kind, a duplicate path, a malformed row or no rows at all.
+  // missing column, an unknown kind, a duplicate path, a malformed row or no rows at all; IoError for
+  // a file that cannot be read or is larger than 64 MiB.
   static Manifest load(const std::filesystem::path& csv);
   // Builds one in memory (for tests and tools); throws FormatError for duplicate or empty paths.
   Manifest(std::filesystem::path directory, std::vector<ManifestEntry> entries);

@@ -63,7 +63,9 @@ class PALMVEIN_API Image {
 // these formats (other formats are refused by their leading bytes), for a file cut short or with
 // damaged pixel data, and for a declared size over 2^25 pixels. Prints nothing. Thread-safe.
 PALMVEIN_API Image decode_image(std::span<const std::uint8_t> encoded);
-// Reads and decodes a file. Throws IoError if it cannot be read, FormatError if it is not an image.
+// Reads and decodes a file. Throws IoError if it cannot be read, is a folder or is larger than
+// 256 MiB (refused after at most that much: /dev/zero is not read to the end), FormatError if it
+// is not an image.
 PALMVEIN_API Image read_image(const std::filesystem::path& path);
 // Encodes an image as the format of `extension` (".png" lossless, ".jpg", ".bmp", ".pgm", ".tif").
 // Throws InvalidArgument for an empty image, IoError for an extension that cannot be encoded.

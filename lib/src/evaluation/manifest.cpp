@@ -9,6 +9,8 @@
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
 
+#include "internal/bounded_read.hpp"
+
 namespace palmvein {
 inline namespace v1 {
 
@@ -38,12 +40,8 @@ bool Manifest::has_sessions() const noexcept {
 }
 
 Manifest Manifest::load(const std::filesystem::path& csv) {
-  std::ifstream in(csv, std::ios::binary);
-  if (!in) throw IoError("cannot open manifest '" + csv.string() + "'");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw IoError("cannot read manifest '" + csv.string() + "'");
-  const std::string text = buffer.str();
+  const std::vector<std::uint8_t> bytes = io::read_file_bounded(csv, io::kMaxTextInputBytes, "manifest");
+  const std::string text(bytes.begin(), bytes.end());
   const std::string where = "manifest '" + csv.string() + "'";
 
   internal::CsvReader reader(text);
