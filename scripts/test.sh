@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs the dependencies, builds palmvein, runs the whole test suite,
-# then a short libFuzzer run and the suite again under AddressSanitizer/LeakSanitizer.
+# then a short libFuzzer run, the suite again under AddressSanitizer/LeakSanitizer, and the threaded
+# tests under ThreadSanitizer (about 4.5 minutes from a clean build on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -10,4 +11,5 @@ ctest --test-dir build --output-on-failure --parallel "$(nproc)"
 if [ "${PALMVEIN_QUICK_TEST:-0}" != "1" ]; then
   bash scripts/fuzz.sh "${PALMVEIN_FUZZ_SECONDS:-20}"
   bash scripts/sanitize.sh
+  bash scripts/tsan.sh
 fi

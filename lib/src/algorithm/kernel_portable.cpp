@@ -15,7 +15,9 @@ inline std::uint64_t two_rows(const std::uint32_t* p) {
 }
 }  // namespace
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under ThreadSanitizer: the ifunc resolver that target_clones makes is instrumented too, and the
+// dynamic loader runs it before the TSan runtime is initialised, which crashes every program at load.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("arch=x86-64-v3", "popcnt", "default")))
 #endif
 void counts_portable(const CountsTask& t) {
