@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "palmvein/export.hpp"
+
 namespace palmvein::drivers {
 
 struct SensorUri {
@@ -28,6 +30,6 @@ struct SensorUri {
 };
 
 // Throws InvalidArgument for a malformed URI (no scheme, bad percent escape, empty or duplicate key).
-SensorUri parse_sensor_uri(std::string_view uri);
+PALMVEIN_API SensorUri parse_sensor_uri(std::string_view uri);
 
 }  // namespace palmvein::drivers

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "palmvein/export.hpp"
+
 namespace palmvein::drivers {
 
 enum class UsbDriver : std::uint8_t {
@@ -29,13 +31,13 @@ inline constexpr std::uint16_t kPidCodesVendorId = 0x1209;
 inline constexpr std::uint16_t kMyIdPalmTestProductId = 0x000a;
 inline constexpr std::uint16_t kUvcNirTestProductId = 0x000b;
 
-std::span<const KnownUsbId> known_usb_ids() noexcept;
+PALMVEIN_API std::span<const KnownUsbId> known_usb_ids() noexcept;
 // The entry for vid:pid, or nullptr.
 const KnownUsbId* find_usb_id(std::uint16_t vendor_id, std::uint16_t product_id) noexcept;
 std::string_view to_string(UsbDriver driver) noexcept;  // "myid-usb", "uvc"
 
 // udev rules (one file's text, for /etc/udev/rules.d/70-palmvein.rules) granting the seat user
 // (uaccess) and the `plugdev` group access to every known id.
-std::string udev_rules();
+PALMVEIN_API std::string udev_rules();
 
 }  // namespace palmvein::drivers

@@ -1,4 +1,5 @@
 #include "palmvein/transparency.hpp"
+#include "palmvein/version.hpp"
 
 #include <string>
 

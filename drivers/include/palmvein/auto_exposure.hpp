@@ -14,7 +14,7 @@
 
 PALMVEIN_NAMESPACE_BEGIN
 
-struct AutoExposureOptions {
+struct PALMVEIN_API AutoExposureOptions {
   double target = 128;          // wanted median grey of the palm region (8-bit scale)
   double tolerance = 14;        // converged when |median - target| <= tolerance ...
   double max_saturated = 0.01;  // ... and at most this share of palm pixels is >= 250

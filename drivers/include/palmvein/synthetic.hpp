@@ -18,7 +18,7 @@
 PALMVEIN_NAMESPACE_BEGIN
 
 // Who the palm belongs to. Equal ids render equal palms; any field changed gives another palm.
-struct SyntheticPalmId {
+struct PALMVEIN_API SyntheticPalmId {
   std::uint64_t palm = 0;  // palm number
   char hand = 'L';         // 'L' or 'R' (a right hand is a mirrored shape with its own veins)
   std::uint64_t seed = 0;  // data-set seed: the same palm number under another seed is another person
@@ -28,7 +28,7 @@ struct SyntheticPalmId {
 
 // How much captures of one palm vary (standard deviations unless said otherwise). The defaults
 // resemble a contact-free sensor with a hand guide (cf. the CASIA multispectral full-hand frames).
-struct SyntheticVariation {
+struct PALMVEIN_API SyntheticVariation {
   double translate = 0.025;   // palm centre shift, fraction of the frame width
   double scale = 0.05;        // log of the apparent size (distance) change
   double rotate_deg = 8;      // in-plane rotation
@@ -42,7 +42,7 @@ struct SyntheticVariation {
 };
 
 // The sensor state a frame is rendered under.
-struct SyntheticFrameSettings {
+struct PALMVEIN_API SyntheticFrameSettings {
   int width = 640;                   // frame size in pixels
   int height = 480;
   bool hand_present = true;          // false: background only (an empty sensor)

@@ -20,7 +20,7 @@
 
 PALMVEIN_NAMESPACE_BEGIN
 
-struct EnrollmentOptions {
+struct PALMVEIN_API EnrollmentOptions {
   int samples = 3;           // good frames (templates) to keep per enrolment, K (1..16)
   int max_frames = 60;       // give up after this many frames in total (>= samples)
   float min_quality = 0.0f;  // frames whose ROI quality (0..1) is below this are rejected

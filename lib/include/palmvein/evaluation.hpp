@@ -79,7 +79,7 @@ struct FnmrAtFmr {
   bool reliable = false;  // impostor_pairs * target_fmr >= 10
 };
 
-struct VerificationMetrics {
+struct PALMVEIN_API VerificationMetrics {
   std::size_t genuine_pairs = 0;
   std::size_t impostor_pairs = 0;
   double eer = 0;            // (FMR + FNMR) / 2 at the swept threshold where they are closest
@@ -114,7 +114,7 @@ struct DetSeries {
   double eer = 0;              // marked on the curve
 };
 
-struct DetPlotOptions {
+struct PALMVEIN_API DetPlotOptions {
   int width = 900;    // pixels
   int height = 700;   // pixels
   std::string title = "DET curve";
@@ -193,7 +193,7 @@ PALMVEIN_API Rank1 rank1_identification(const Manifest& manifest, const PairScor
 // ---------------------------------------------------------------------------------------------
 // The whole protocol on one manifest.
 
-struct EvaluationOptions {
+struct PALMVEIN_API EvaluationOptions {
   int threads = 0;  // worker threads for extraction and scoring; 0 = hardware concurrency
   // Called from the calling thread every ~100 ms and at the end of a stage: stage is "extract" or
   // "match"; done/total count images or pairs. May be empty.

@@ -12,7 +12,7 @@
 
 PALMVEIN_NAMESPACE_BEGIN
 
-struct ExtractorOptions {
+struct PALMVEIN_API ExtractorOptions {
   RoiOptions roi;  // ROI stage options (roi_size >= 64; the features are always computed on the ROI
                    // resampled to 128x128, so roi_size only sets the ROI image's resolution)
   // Throws InvalidArgument when a field is out of range.

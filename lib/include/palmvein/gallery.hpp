@@ -81,7 +81,7 @@ PALMVEIN_API KeyLocation resolve_key_file(const std::filesystem::path& explicit_
 // throws GalleryError(Key) if the file exists.
 PALMVEIN_API void create_key_file(const std::filesystem::path& path);
 
-struct GalleryOptions {
+struct PALMVEIN_API GalleryOptions {
   std::filesystem::path key_file;        // empty: resolve_key_file() (env var, then default)
   bool create = true;                    // create the database (and, for the default location, a key)
   // Open read-only (list, verify, identify): SQLITE_OPEN_READONLY, never writes to the file, so a

@@ -41,7 +41,7 @@ PALMVEIN_API std::string_view to_string(PopcountKernel kernel) noexcept;
 // The paths this CPU can run, best first (Portable always last; Auto not listed).
 PALMVEIN_API std::vector<PopcountKernel> available_popcount_kernels();
 
-struct IdentificationOptions {
+struct PALMVEIN_API IdentificationOptions {
   unsigned threads = 0;  // search threads, the caller included (0: std::thread::hardware_concurrency())
   SearchStrategy strategy = SearchStrategy::CoarseToFine;  // default strategy of search()
   // Templates re-ranked exactly after the pre-filter (CoarseToFine). 0: automatic,

@@ -85,7 +85,7 @@ class PALMVEIN_API RoiResult {
   PalmRoi roi_;
 };
 
-struct RoiOptions {
+struct PALMVEIN_API RoiOptions {
   int roi_size = 128;  // side of the normalised ROI in pixels (16..1024)
   // Throws InvalidArgument when a field is out of range.
   void check() const;

@@ -8,10 +8,10 @@
 namespace palmvein::internal {
 
 // A cv::Mat header over the image's pixels (no copy). The image must outlive the Mat.
-cv::Mat view_of(const Image& image);
+PALMVEIN_API cv::Mat view_of(const Image& image);
 // An 8-bit grey cv::Mat (converted from 16-bit by significant bits; shares memory when already 8-bit).
-cv::Mat gray8_view(const Image& image);
+PALMVEIN_API cv::Mat gray8_view(const Image& image);
 // Copies an 8-bit (CV_8UC1) or 16-bit (CV_16UC1) Mat into an Image.
-Image image_from_mat(const cv::Mat& mat, int significant_bits = 0);
+PALMVEIN_API Image image_from_mat(const cv::Mat& mat, int significant_bits = 0);
 
 }  // namespace palmvein::internal
