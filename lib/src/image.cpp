@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -94,12 +95,149 @@ void check_complete(std::span<const std::uint8_t> b) {
   }
 }
 
+// Decoders allocate the whole image from the size in its header before they read a pixel, so a
+// 50-byte PPM that claims 888 x 988855 pixels made OpenCV allocate 2.6 GB (found by
+// fuzz/fuzz_image_decode). The size is therefore read from the header here, for each documented
+// format the way its decoder reads it, and refused beyond kMaxDecodedPixels or the limits of Image
+// before any decoder runs. A header that cannot be read is refused too: its decoder would fail on it.
+constexpr std::uint64_t kMaxDecodedPixels = std::uint64_t{1} << 26;  // 8192 x 8192; sensors give ~0.3-5 MP
+
+struct HeaderSize {
+  std::uint64_t width = 0, height = 0;
+};
+
+std::uint32_t be16(const std::uint8_t* p) { return (std::uint32_t{p[0]} << 8) | p[1]; }
+std::uint32_t le16(const std::uint8_t* p) { return (std::uint32_t{p[1]} << 8) | p[0]; }
+std::uint32_t be32(const std::uint8_t* p) { return (be16(p) << 16) | be16(p + 2); }
+std::uint32_t le32(const std::uint8_t* p) { return (le16(p + 2) << 16) | le16(p); }
+
+std::optional<HeaderSize> png_size(std::span<const std::uint8_t> b) {
+  // The IHDR chunk must come first: length 13, "IHDR", width, height (big endian).
+  if (b.size() < 24 || std::memcmp(b.data() + 12, "IHDR", 4) != 0) return std::nullopt;
+  return HeaderSize{be32(&b[16]), be32(&b[20])};
+}
+
+std::optional<HeaderSize> jpeg_size(std::span<const std::uint8_t> b) {
+  // Walk the marker segments to the first start-of-frame (SOF0..SOF15 but DHT, JPG and DAC).
+  std::size_t at = 2;
+  while (at + 1 < b.size()) {
+    if (b[at] != 0xFF) {  // stray bytes before a marker: libjpeg skips them with a warning
+      ++at;
+      continue;
+    }
+    const std::uint8_t marker = b[at + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++at;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length field
+      at += 2;
+      continue;
+    }
+    if (marker == 0xD9 || marker == 0xDA || at + 4 > b.size()) return std::nullopt;  // pixels before a frame
+    const std::size_t length = be16(&b[at + 2]);
+    if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+      if (length < 8 || at + 9 > b.size()) return std::nullopt;
+      return HeaderSize{be16(&b[at + 7]), be16(&b[at + 5])};  // precision, height, width
+    }
+    if (length < 2) return std::nullopt;
+    at += 2 + length;
+  }
+  return std::nullopt;
+}
+
+std::optional<HeaderSize> bmp_size(std::span<const std::uint8_t> b) {
+  if (b.size() < 26) return std::nullopt;
+  if (le32(&b[14]) == 12) return HeaderSize{le16(&b[18]), le16(&b[20])};  // OS/2 core header
+  const auto width = static_cast<std::int32_t>(le32(&b[18]));
+  const auto height = static_cast<std::int32_t>(le32(&b[22]));  // negative: top-down rows
+  const auto magnitude = [](std::int32_t v) {
+    const auto wide = static_cast<std::int64_t>(v);  // -INT32_MIN fits
+    return static_cast<std::uint64_t>(wide < 0 ? -wide : wide);
+  };
+  return HeaderSize{magnitude(width), magnitude(height)};
+}
+
+std::optional<HeaderSize> pnm_size(std::span<const std::uint8_t> b) {
+  // "Pn", then width and height as decimal numbers separated by white space and '#' comments, read
+  // as OpenCV's ReadNumber() reads them.
+  std::size_t at = 2;
+  const auto number = [&]() -> std::optional<std::uint64_t> {
+    while (at < b.size()) {
+      if (b[at] == '#') {
+        while (at < b.size() && b[at] != '\n' && b[at] != '\r') ++at;
+      } else if (std::isspace(b[at])) {
+        ++at;
+      } else {
+        break;
+      }
+    }
+    if (at >= b.size() || !std::isdigit(b[at])) return std::nullopt;
+    std::uint64_t v = 0;
+    while (at < b.size() && std::isdigit(b[at])) {
+      v = v * 10 + static_cast<std::uint64_t>(b[at++] - '0');
+      if (v > (std::uint64_t{1} << 32)) return std::nullopt;  // far beyond any accepted size
+    }
+    ++at;  // OpenCV's reader consumes the byte that ends a number, whatever it is ("888=988855": two)
+    return v;
+  };
+  const auto width = number();
+  if (!width) return std::nullopt;
+  const auto height = number();
+  if (!height) return std::nullopt;
+  return HeaderSize{*width, *height};
+}
+
+std::optional<HeaderSize> tiff_size(std::span<const std::uint8_t> b) {
+  // The first image file directory: its ImageWidth (256) and ImageLength (257) entries.
+  if (b.size() < 8) return std::nullopt;
+  const bool little = b[0] == 'I';
+  const auto u16 = [&](std::size_t at) { return little ? le16(&b[at]) : be16(&b[at]); };
+  const auto u32 = [&](std::size_t at) { return little ? le32(&b[at]) : be32(&b[at]); };
+  const std::size_t ifd = u32(4);
+  if (ifd > b.size() || b.size() - ifd < 2) return std::nullopt;
+  const std::size_t entries = u16(ifd);
+  if ((b.size() - ifd - 2) / 12 < entries) return std::nullopt;
+  std::optional<std::uint64_t> width, height;
+  for (std::size_t i = 0; i < entries; ++i) {
+    const std::size_t e = ifd + 2 + 12 * i;
+    const std::uint32_t tag = u16(e), type = u16(e + 2);
+    if (tag != 256 && tag != 257) continue;
+    std::uint64_t value = 0;
+    if (type == 1) value = b[e + 8];         // BYTE
+    else if (type == 3) value = u16(e + 8);  // SHORT
+    else if (type == 4) value = u32(e + 8);  // LONG
+    else return std::nullopt;
+    auto& field = tag == 256 ? width : height;
+    field = std::max(field.value_or(0), value);  // duplicate entries: the largest, whichever libtiff keeps
+  }
+  if (!width || !height) return std::nullopt;
+  return HeaderSize{*width, *height};
+}
+
+void check_header_size(std::span<const std::uint8_t> b) {
+  std::optional<HeaderSize> size;
+  const char* format = "";
+  if (b[0] == 0x89) size = png_size(b), format = "PNG";
+  else if (b[0] == 0xFF) size = jpeg_size(b), format = "JPEG";
+  else if (b[0] == 'B') size = bmp_size(b), format = "BMP";
+  else if (b[0] == 'P') size = pnm_size(b), format = "PGM/PPM";
+  else size = tiff_size(b), format = "TIFF";  // check_supported_format admitted nothing else
+  if (!size) throw FormatError(std::string("cannot decode image: no readable image size in the ") + format + " header");
+  if (size->width == 0 || size->height == 0 || size->width > 65536 || size->height > 65536 ||
+      size->width * size->height > kMaxDecodedPixels)
+    throw FormatError("cannot decode image: the " + std::string(format) + " header claims " + std::to_string(size->width) +
+                      " x " + std::to_string(size->height) + " pixels (at most " + std::to_string(kMaxDecodedPixels) +
+                      " and 65536 a side are decoded)");
+}
+
 }  // namespace
 
 Image decode_image(std::span<const std::uint8_t> encoded) {
   if (encoded.empty()) throw FormatError("cannot decode image: no bytes");
   check_supported_format(encoded);
   check_complete(encoded);
+  check_header_size(encoded);
   cv::Mat buffer(1, static_cast<int>(encoded.size()), CV_8UC1, const_cast<std::uint8_t*>(encoded.data()));
   cv::Mat decoded;
   try {

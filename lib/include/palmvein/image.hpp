@@ -58,7 +58,9 @@ class PALMVEIN_API Image {
 };
 
 // Decodes PNG, JPEG, BMP, PGM or TIFF bytes to a grey image (colour is converted to grey;
-// 16-bit PNG/TIFF stay 16-bit). Throws FormatError for bytes that are not a decodable image.
+// 16-bit PNG/TIFF stay 16-bit). Throws FormatError for bytes that are not a decodable image, and,
+// before decoding, for a header that claims more than 2^26 pixels (8192 x 8192) or more than 65536
+// on a side: decoders allocate what the header claims.
 PALMVEIN_API Image decode_image(std::span<const std::uint8_t> encoded);
 // Reads and decodes a file. Throws IoError if it cannot be read, FormatError if it is not an image.
 PALMVEIN_API Image read_image(const std::filesystem::path& path);
