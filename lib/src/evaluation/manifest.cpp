@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "evaluation/csv.hpp"
+#include "evaluation/manifest_text.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
 
@@ -43,10 +44,17 @@ Manifest Manifest::load(const std::filesystem::path& csv) {
   std::ostringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) throw IoError("cannot read manifest '" + csv.string() + "'");
-  const std::string text = buffer.str();
-  const std::string where = "manifest '" + csv.string() + "'";
+  std::filesystem::path dir = csv.parent_path();
+  if (dir.empty()) dir = ".";
+  return internal::parse_manifest(buffer.str(), "manifest '" + csv.string() + "'", std::move(dir));
+}
 
-  internal::CsvReader reader(text);
+}  // namespace v1
+
+namespace internal {
+
+Manifest parse_manifest(std::string_view text, const std::string& where, std::filesystem::path directory) {
+  CsvReader reader(text);
   std::vector<std::string> header;
   if (!reader.next(header)) throw FormatError(where + ": empty file (expected a header path,subject,hand,...)");
   auto column = [&](std::string_view name, bool required) -> int {
@@ -82,14 +90,12 @@ Manifest Manifest::load(const std::filesystem::path& csv) {
   }
   if (!reader.error().empty()) throw FormatError(where + " line " + std::to_string(reader.line()) + ": " + reader.error());
   if (entries.empty()) throw FormatError(where + ": no images listed");
-  std::filesystem::path dir = csv.parent_path();
-  if (dir.empty()) dir = ".";
   try {
-    return Manifest(std::move(dir), std::move(entries));
+    return Manifest(std::move(directory), std::move(entries));
   } catch (const FormatError& e) {
     throw FormatError(where + ": " + std::string(e.what()).substr(std::string_view("manifest: ").size()));
   }
 }
 
-}  // namespace v1
+}  // namespace internal
 }  // namespace palmvein
