@@ -135,7 +135,7 @@ TEST(Image, HeaderClaimingTooManyPixelsIsRefusedBeforeDecoding) {
   };
   const Image img(16, 8);
 
-  // The fuzzer's reproducer (fuzz/corpus/image/regress-oom-ppm-size) and a plain PGM of 60000 x 60000.
+  // The fuzzer's reproducer (fuzz/corpus/image_decode/regress-oom-ppm-size) and a plain PGM of 60000 x 60000.
   const std::string ppm("P6\t888=988855\t1\t4=888=9888888\0" "98\0" "1\t1\x98" "7\x1d\0\0\0\xff\xff\xff\xff\xff", 47);
   EXPECT_NE(message_of({ppm.begin(), ppm.end()}).find("claims 888 x 988855"), std::string::npos)
       << message_of({ppm.begin(), ppm.end()});
