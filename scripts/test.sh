@@ -9,7 +9,7 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPALMVEIN_WERROR=ON
 cmake --build build --parallel "$(nproc)"
 ctest --test-dir build --output-on-failure --parallel "$(nproc)"
 if [ "${PALMVEIN_QUICK_TEST:-0}" != "1" ]; then
-  bash scripts/fuzz.sh "${PALMVEIN_FUZZ_SECONDS:-20}"
+  bash scripts/fuzz.sh "${PALMVEIN_FUZZ_SECONDS:-15}"
   bash scripts/sanitize.sh
   bash scripts/tsan.sh
 fi

@@ -146,6 +146,70 @@ TEST(Image, DamagedPixelDataIsRefusedSilently) {
   }
 }
 
+// A decoder allocates the size its header claims before it reads a pixel: a 47-byte PPM claiming
+// 888 x 988855 pixels made OpenCV allocate 2.6 GB (fuzz_image_decode, out-of-memory). Such a header
+// is refused before decoding, in every documented format, with one FormatError (reason: the size, or the damaged header); a
+// header of an acceptable size still decodes (the other tests).
+TEST(Image, HeaderClaimingTooManyPixelsIsRefusedBeforeDecoding) {
+  const auto message_of = [](const std::vector<std::uint8_t>& bytes) -> std::string {
+    try {
+      (void)decode_image(bytes);
+    } catch (const FormatError& e) {
+      return e.what();
+    }
+    return "decoded";
+  };
+  const auto file_bytes = [](const Image& img, const char* ext) {
+    const auto path = std::filesystem::temp_directory_path() / (std::string("palmvein_test_claim") + ext);
+    write_image(path, img);
+    std::ifstream in(path, std::ios::binary);
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::filesystem::remove(path);
+    return bytes;
+  };
+  const auto put_be = [](std::vector<std::uint8_t>& b, std::size_t at, std::uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
+  };
+  const auto put_le = [](std::vector<std::uint8_t>& b, std::size_t at, std::uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+  };
+  const Image img(16, 8);
+
+  // The fuzzer's reproducer (fuzz/corpus/image_decode/regress-oom-ppm-size) and a plain PGM of 60000 x 60000.
+  const std::string ppm("P6\t888=988855\t1\t4=888=9888888\0" "98\0" "1\t1\x98" "7\x1d\0\0\0\xff\xff\xff\xff\xff", 47);
+  EXPECT_NE(message_of({ppm.begin(), ppm.end()}), "decoded")
+      << message_of({ppm.begin(), ppm.end()});
+  const std::string pgm = "P5\n# a comment\n60000 60000\n255\n\x01\x02";
+  EXPECT_NE(message_of({pgm.begin(), pgm.end()}), "decoded");
+
+  auto png = file_bytes(img, ".png");
+  put_be(png, 16, 70000, 4);  // IHDR width
+  EXPECT_NE(message_of(png), "decoded") << message_of(png);
+
+  auto jpeg = file_bytes(img, ".jpg");
+  for (std::size_t i = 2; i + 9 < jpeg.size(); ++i)
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0) {
+      put_be(jpeg, i + 5, 65000, 2);  // SOF0 height
+      put_be(jpeg, i + 7, 65000, 2);  // SOF0 width
+      break;
+    }
+  EXPECT_NE(message_of(jpeg), "decoded") << message_of(jpeg);
+
+  auto bmp = file_bytes(img, ".bmp");
+  put_le(bmp, 22, static_cast<std::uint32_t>(-100000), 4);  // top-down, 100000 rows
+  EXPECT_NE(message_of(bmp), "decoded") << message_of(bmp);
+
+  // A little-endian TIFF whose first directory says 20000 x 20000 (LONG entries).
+  std::vector<std::uint8_t> tiff{'I', 'I', 42, 0, 8, 0, 0, 0, 2, 0};
+  for (const std::uint16_t tag : {256, 257}) {
+    const std::vector<std::uint8_t> entry{static_cast<std::uint8_t>(tag), static_cast<std::uint8_t>(tag >> 8), 4, 0, 1, 0, 0, 0,
+                                          0x20, 0x4e, 0, 0};
+    tiff.insert(tiff.end(), entry.begin(), entry.end());
+  }
+  tiff.resize(tiff.size() + 4 + 64, 0);
+  EXPECT_NE(message_of(tiff), "decoded") << message_of(tiff);
+}
+
 TEST(Image, RejectsBadSizes) {
   EXPECT_THROW(Image(0, 5), InvalidArgument);
   EXPECT_THROW(Image(-1, 5), InvalidArgument);

@@ -37,7 +37,8 @@ std::array<std::uint8_t, kInfoSize> encode_info(const DeviceInfo& info) {
   put_u32(&b[18], info.exposure_min_us);
   put_u32(&b[22], info.exposure_max_us);
   put_u16(&b[26], info.max_fps_x100);
-  std::copy_n(info.model.begin(), std::min<std::size_t>(info.model.size(), 35), b.begin() + 28);
+  // char[36], NUL-padded (docs/usb-protocol.md): a 36-character name fills the field, as decode_info reads it.
+  std::copy_n(info.model.begin(), std::min<std::size_t>(info.model.size(), kModelSize), b.begin() + 28);
   return b;
 }
 
@@ -55,7 +56,7 @@ std::optional<DeviceInfo> decode_info(std::span<const std::uint8_t> b) {
   info.exposure_min_us = get_u32(&b[18]);
   info.exposure_max_us = get_u32(&b[22]);
   info.max_fps_x100 = get_u16(&b[26]);
-  info.model = decode_string(b.subspan(28, 36));
+  info.model = decode_string(b.subspan(28, kModelSize));
   const bool format_ok = (info.pixel_format == WirePixelFormat::Gray8 && info.significant_bits == 8) ||
                          (info.pixel_format == WirePixelFormat::Gray16 && info.significant_bits >= 9 &&
                           info.significant_bits <= 16);
@@ -68,7 +69,7 @@ std::optional<DeviceInfo> decode_info(std::span<const std::uint8_t> b) {
 
 std::array<std::uint8_t, kStringSize> encode_string(const std::string& text) {
   std::array<std::uint8_t, kStringSize> b{};
-  std::copy_n(text.begin(), std::min(text.size(), kStringSize - 1), b.begin());
+  std::copy_n(text.begin(), std::min(text.size(), kStringSize), b.begin());  // NUL-padded, not NUL-terminated
   return b;
 }
 

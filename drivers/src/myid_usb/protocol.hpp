@@ -33,7 +33,8 @@ enum class Request : std::uint8_t {
 };
 
 inline constexpr std::size_t kInfoSize = 64;
-inline constexpr std::size_t kStringSize = 32;
+inline constexpr std::size_t kStringSize = 32;  // GET_FIRMWARE, GET_SERIAL: ASCII, NUL-padded
+inline constexpr std::size_t kModelSize = 36;   // DeviceInfo.model: ASCII, NUL-padded
 inline constexpr std::size_t kIlluminationSize = 4;
 inline constexpr std::size_t kExposureSize = 8;
 inline constexpr std::size_t kStatusSize = 8;
@@ -56,7 +57,7 @@ struct DeviceInfo {
   std::uint32_t exposure_min_us = 0;
   std::uint32_t exposure_max_us = 0;
   std::uint16_t max_fps_x100 = 0;
-  std::string model;  // at most 35 characters on the wire
+  std::string model;  // at most kModelSize characters on the wire (a longer name is cut)
 
   std::size_t bytes_per_pixel() const noexcept { return pixel_format == WirePixelFormat::Gray16 ? 2 : 1; }
   std::size_t payload_size() const noexcept { return std::size_t{width} * height * bytes_per_pixel(); }
@@ -87,7 +88,9 @@ std::uint32_t crc32(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0) 
 std::array<std::uint8_t, kInfoSize> encode_info(const DeviceInfo& info);
 // nullopt when the bytes are not a valid v1 DeviceInfo (wrong size, version, zero size, bad format).
 std::optional<DeviceInfo> decode_info(std::span<const std::uint8_t> bytes);
-std::array<std::uint8_t, kStringSize> encode_string(const std::string& text);
+// Encoders and decoders of the fixed-size string fields agree on the full field width: every string
+// that decode_string returns encodes back to a field that decodes to it (fuzz/fuzz_usb_frame.cpp).
+std::array<std::uint8_t, kStringSize> encode_string(const std::string& text);  // cut at kStringSize
 std::string decode_string(std::span<const std::uint8_t> bytes);  // stops at NUL, keeps printable ASCII
 std::array<std::uint8_t, kStatusSize> encode_status(const Status& status);
 std::optional<Status> decode_status(std::span<const std::uint8_t> bytes);

@@ -17,6 +17,7 @@ namespace {
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "pvgallry";
 constexpr std::string_view kAdLabel = "palmvein-gallery-template-v1";
 constexpr std::string_view kKcvLabel = "palmvein-gallery-key-check-v1";
+constexpr char kNotAKey[] = "not a palmvein key: expected exactly 64 hexadecimal digits, optionally followed by one newline";
 
 [[noreturn]] void key_error(const std::filesystem::path& path, const std::string& what) {
   throw GalleryError(GalleryFault::Key, "key file '" + path.string() + "': " + what);
@@ -64,14 +65,11 @@ SecretKey SecretKey::load(const std::filesystem::path& path) {
     ::close(fd);
     key_error(path, "readable by group or others; run: chmod 600 '" + path.string() + "'");
   }
-  // The format is exactly 64 hexadecimal digits, optionally followed by one newline (what
-  // write_new_key_file writes): anything else — other lengths, spaces, CR, trailing data — is not a
-  // key file this code wrote, and guessing at it could silently use the wrong bytes.
+  // Refuse a file of the wrong size before reading it (a large file is not read into memory).
   const auto size = static_cast<std::uint64_t>(st.st_size);
-  const std::string expected = "not a palmvein key: expected exactly 64 hexadecimal digits, optionally followed by one newline";
   if (size != kKeyBytes * 2 && size != kKeyBytes * 2 + 1) {
     ::close(fd);
-    key_error(path, expected + " (the file has " + std::to_string(size) + " bytes)");
+    key_error(path, std::string(kNotAKey) + " (the file has " + std::to_string(size) + " bytes)");
   }
   // Read into locked memory so that the hex text is wiped too. One byte more than the largest valid
   // file, to notice a file that grew after fstat.
@@ -96,22 +94,40 @@ SecretKey SecretKey::load(const std::filesystem::path& path) {
     if (got == kMaxFile) break;
   }
   ::close(fd);
-  std::string problem;
   if (got != size) {
-    problem = " (the file changed while it was read)";
-  } else if (got == kKeyBytes * 2 + 1 && buffer[kKeyBytes * 2] != '\n') {
+    sodium_free(buffer);
+    key_error(path, std::string(kNotAKey) + " (the file changed while it was read)");
+  }
+  try {
+    SecretKey key = from_key_text(std::string_view(buffer, got), path);
+    sodium_free(buffer);
+    return key;
+  } catch (...) {
+    sodium_free(buffer);
+    throw;
+  }
+}
+
+SecretKey SecretKey::from_key_text(std::string_view text, const std::filesystem::path& path) {
+  // The format is exactly 64 hexadecimal digits, optionally followed by one newline (what
+  // write_new_key_file writes): anything else — other lengths, spaces, CR, trailing data — is not a
+  // key file this code wrote, and guessing at it could silently use the wrong bytes.
+  std::string problem;
+  if (text.size() != kKeyBytes * 2 && text.size() != kKeyBytes * 2 + 1) {
+    problem = " (the file has " + std::to_string(text.size()) + " bytes)";
+  } else if (text.size() == kKeyBytes * 2 + 1 && text[kKeyBytes * 2] != '\n') {
     problem = " (byte 65 is not a newline)";
   } else {
     for (std::size_t i = 0; i < kKeyBytes * 2 && problem.empty(); ++i)
-      if (!std::isxdigit(static_cast<unsigned char>(buffer[i])))
+      if (!std::isxdigit(static_cast<unsigned char>(text[i])))
         problem = " (byte " + std::to_string(i + 1) + " is not a hexadecimal digit)";
   }
   SecretKey key;
   std::size_t key_size = 0;
-  const int rc = problem.empty() ? sodium_hex2bin(key.bytes_, kKeyBytes, buffer, kKeyBytes * 2, nullptr, &key_size, nullptr)
-                                 : -1;
-  sodium_free(buffer);
-  if (!problem.empty() || rc != 0 || key_size != kKeyBytes) key_error(path, expected + problem);
+  const int rc = problem.empty()
+                     ? sodium_hex2bin(key.bytes_, kKeyBytes, text.data(), kKeyBytes * 2, nullptr, &key_size, nullptr)
+                     : -1;
+  if (!problem.empty() || rc != 0 || key_size != kKeyBytes) key_error(path, std::string(kNotAKey) + problem);
   return key;
 }
 

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "evaluation/csv.hpp"
+#include "evaluation/manifest_text.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
 
@@ -41,10 +42,18 @@ bool Manifest::has_sessions() const noexcept {
 
 Manifest Manifest::load(const std::filesystem::path& csv) {
   const std::vector<std::uint8_t> bytes = io::read_file_bounded(csv, io::kMaxTextInputBytes, "manifest");
-  const std::string text(bytes.begin(), bytes.end());
-  const std::string where = "manifest '" + csv.string() + "'";
+  std::filesystem::path dir = csv.parent_path();
+  if (dir.empty()) dir = ".";
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return internal::parse_manifest(text, "manifest '" + csv.string() + "'", std::move(dir));
+}
 
-  internal::CsvReader reader(text);
+}  // namespace v1
+
+namespace internal {
+
+Manifest parse_manifest(std::string_view text, const std::string& where, std::filesystem::path directory) {
+  CsvReader reader(text);
   std::vector<std::string> header;
   if (!reader.next(header)) throw FormatError(where + ": empty file (expected a header path,subject,hand,...)");
   auto column = [&](std::string_view name, bool required) -> int {
@@ -80,14 +89,12 @@ Manifest Manifest::load(const std::filesystem::path& csv) {
   }
   if (!reader.error().empty()) throw FormatError(where + " line " + std::to_string(reader.line()) + ": " + reader.error());
   if (entries.empty()) throw FormatError(where + ": no images listed");
-  std::filesystem::path dir = csv.parent_path();
-  if (dir.empty()) dir = ".";
   try {
-    return Manifest(std::move(dir), std::move(entries));
+    return Manifest(std::move(directory), std::move(entries));
   } catch (const FormatError& e) {
     throw FormatError(where + ": " + std::string(e.what()).substr(std::string_view("manifest: ").size()));
   }
 }
 
-}  // namespace v1
+}  // namespace internal
 }  // namespace palmvein

@@ -51,6 +51,29 @@ TEST(MyIdProtocol, InfoRoundTripsAndRejectsNonsense) {
   EXPECT_FALSE(decode_info(std::span(bytes).first(10)));
 }
 
+// The string fields are NUL-padded, not NUL-terminated (docs/usb-protocol.md): a name that fills the
+// field is what the host reads, and the encoders (the firmware model's) must write it whole. They cut
+// one character short, so decode -> encode -> decode changed a 36-character model (fuzz_usb_frame).
+TEST(MyIdProtocol, StringFieldsThatFillTheirWidthRoundTrip) {
+  DeviceInfo info = small_info();
+  info.model = std::string(kModelSize, 'M');
+  info.model.back() = 'Z';
+  const auto back = decode_info(encode_info(info));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->model, info.model);
+  const auto again = decode_info(encode_info(*back));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->model, back->model);
+  info.model += "-cut";  // longer than the field: cut to its width
+  EXPECT_EQ(decode_info(encode_info(info))->model, back->model);
+
+  const std::string serial = "SN0123456789abcdef0123456789ABCD";
+  ASSERT_EQ(serial.size(), kStringSize);
+  EXPECT_EQ(decode_string(encode_string(serial)), serial);
+  EXPECT_EQ(decode_string(encode_string(serial + "!")), serial);
+  EXPECT_EQ(decode_string(encode_string("1.4.2")), "1.4.2");
+}
+
 TEST(MyIdProtocol, HeaderLayoutIsTheDocumentedOne) {
   const auto f = frame(0x01020304);
   EXPECT_EQ(f.size(), kHeaderSize + 32);
