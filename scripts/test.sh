@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs the dependencies, builds palmvein, runs the whole test suite,
 # then a short libFuzzer run, the suite again under AddressSanitizer/LeakSanitizer, and the threaded
-# tests under ThreadSanitizer (about 4.5 minutes from a clean build on 2 cores).
+# tests under ThreadSanitizer (about 4.5 minutes from a clean build on 2 cores), and the suite
+# against shared libraries (scripts/shared.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -12,4 +13,5 @@ if [ "${PALMVEIN_QUICK_TEST:-0}" != "1" ]; then
   bash scripts/fuzz.sh "${PALMVEIN_FUZZ_SECONDS:-15}"
   bash scripts/sanitize.sh
   bash scripts/tsan.sh
+  bash scripts/shared.sh
 fi

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds palmvein as shared libraries (-DBUILD_SHARED_LIBS=ON, warnings as errors) and runs the whole
+# test suite against them, then checks that each library has a versioned SONAME and exports its
+# API only (issue #10). White-box tests link static *_internal twins (see lib/CMakeLists.txt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=build-shared
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DPALMVEIN_WERROR=ON \
+      -DPALMVEIN_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build "$build" --parallel "$(nproc)"
+ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)"
+for lib in lib/libpalmvein.so lib/gallery/libpalmvein_gallery.so drivers/libpalmvein_drivers.so; do
+  soname=$(objdump -p "$build/$lib" | awk '/SONAME/ {print $2}')
+  case "$soname" in
+    lib*.so.[0-9]*) ;;
+    *) echo "$lib: no versioned SONAME (got '$soname')" >&2; exit 1 ;;
+  esac
+  exported=$(nm -D --defined-only -C "$build/$lib" | grep -c ' [TW] palmvein::' || true)
+  echo "$lib: SONAME $soname, $exported palmvein functions exported"
+done
