@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-  libopencv-dev libpng-dev libjpeg62-turbo-dev
+  libopencv-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
   libeigen3-dev
   libusb-1.0-0-dev libuvc-dev umockdev libumockdev-dev
   libsqlite3-dev libsodium-dev

@@ -5,6 +5,8 @@
 // carries it privately), and 20 lines are cheaper than a new link dependency for every consumer.
 #include "palmvein/template.hpp"
 
+#include <zlib.h>
+
 #include <array>
 #include <cstring>
 #include <string>
@@ -27,16 +29,6 @@ constexpr std::size_t kCrcSize = 4;
 constexpr int kMaxGrid = 64;     // the matcher packs one code row into one 64-bit word
 constexpr int kMaxPlanes = 16;
 
-constexpr std::array<std::uint32_t, 256> make_crc_table() {
-  std::array<std::uint32_t, 256> table{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-constexpr auto kCrcTable = make_crc_table();
 
 class Writer {
  public:
@@ -105,9 +97,15 @@ BitCode read_code(Reader& r, const char* name, std::size_t payload_end) {
 }  // namespace
 
 std::uint32_t crc32(std::span<const std::uint8_t> bytes) {
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (auto b : bytes) c = kCrcTable[(c ^ b) & 0xFFu] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
+  // zlib's crc32(), the CRC that docs/template-format.md defines (one implementation for templates
+  // and USB frames; the golden files in tests/core/golden/ hold its values).
+  uLong crc = ::crc32(0L, Z_NULL, 0);
+  for (std::size_t at = 0; at < bytes.size();) {
+    const auto n = static_cast<uInt>(std::min<std::size_t>(bytes.size() - at, 1u << 30));
+    crc = ::crc32(crc, bytes.data() + at, n);
+    at += n;
+  }
+  return static_cast<std::uint32_t>(crc);
 }
 
 std::vector<std::uint8_t> serialize(const TemplateData& d) {

@@ -2,26 +2,19 @@
 
 #include <algorithm>
 
+#include <zlib.h>
+
 namespace palmvein::drivers::myid {
-namespace {
-
-constexpr std::array<std::uint32_t, 256> make_crc_table() {
-  std::array<std::uint32_t, 256> table{};
-  for (std::uint32_t n = 0; n < 256; ++n) {
-    std::uint32_t c = n;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    table[n] = c;
-  }
-  return table;
-}
-constexpr auto kCrcTable = make_crc_table();
-
-}  // namespace
 
 std::uint32_t crc32(std::span<const std::uint8_t> bytes, std::uint32_t crc) noexcept {
-  crc = ~crc;
-  for (std::uint8_t b : bytes) crc = kCrcTable[(crc ^ b) & 0xff] ^ (crc >> 8);
-  return ~crc;
+  // zlib's crc32(), as for templates (lib/src/template.cpp); uInt lengths, so in pieces.
+  uLong value = crc;
+  for (std::size_t at = 0; at < bytes.size();) {
+    const auto n = static_cast<uInt>(std::min<std::size_t>(bytes.size() - at, 1u << 30));
+    value = ::crc32(value, bytes.data() + at, n);
+    at += n;
+  }
+  return static_cast<std::uint32_t>(value);
 }
 
 std::array<std::uint8_t, kInfoSize> encode_info(const DeviceInfo& info) {
