@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Recognition-core speed (PROTOCOL.md "Speed"): one thread, images already decoded.
 //   extraction: full frame -> template, and the feature share alone (ROI -> template);
 //   comparison: one 1:1 comparison with the shift search, prepared Matcher and match();

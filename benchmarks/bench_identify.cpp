@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // 1:N identification benchmarks (docs/identification.md).
 //   BM_Search/<strategy>/<gallery>/<threads>: one search over an in-memory gallery (rendered synthetic
 //     palms filled up with mosaics of their codes, lib/src/identification/bench_gallery.hpp);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ROI extraction time per frame, one thread, frame already decoded (shared/PROTOCOL.md "Speed").
 //   build/benchmarks/bench_roi --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 // BM_RoiCasia940 uses the real frames when $PALMVEIN_DATA_DIR (or ../shared/data) holds them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sensor benchmarks: synthetic rendering speed and capture + quality-assessment throughput of the
 // virtual sensor at 640x480 (target: >= 30 frames/s with quality assessment on).
 // Run: build-*/benchmarks/bench_sensors --benchmark_repetitions=5 --benchmark_report_aggregates_only=true

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Compiles models/score_calibration.csv ("score,fmr" rows, '#' comments) into a C++ table at configure
 # time, so that Calibration::builtin() needs no file at run time. Editing the CSV re-runs configure.
 function(palmvein_calibration_table target csv)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Small helpers so that each module's CMakeLists stays a few lines long.
 
 # Warnings every palmvein target is built with.

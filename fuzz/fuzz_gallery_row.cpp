@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: decoding of a stored gallery row (lib/gallery/src): the AEAD open of a template
 // row (gallery_crypto.cpp) with a fixed key, the template parser behind it, and the identity text
 // columns as the tools print them (escape_text, check_identity_id, check_display_name).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: decode_image must turn any byte string into an image or a FormatError.
 #include <cstdint>
 #include <span>

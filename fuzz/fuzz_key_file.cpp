@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: the gallery key-file parser (SecretKey::from_key_text, the format check of
 // SecretKey::load in lib/gallery/src/gallery_crypto.cpp). Any bytes must give a key or
 // GalleryError(Key); an accepted file must be exactly 64 hex digits and an optional newline, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: the manifest CSV parser (lib/src/evaluation/manifest.cpp) must turn any text into a
 // Manifest or a FormatError. An accepted manifest must hold what the format promises.
 #include <cstdint>

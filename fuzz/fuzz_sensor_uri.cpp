@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: parse_sensor_uri (drivers/src/sensor_uri.cpp) and the typed getters the drivers
 // call on its result must turn any text into values or an InvalidArgument.
 #include <cstdint>

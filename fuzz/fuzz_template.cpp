@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: Template::from_bytes must reject any malformed input with FormatError, never
 // crash, never read out of bounds, never allocate without bound. Accepted inputs must round-trip.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: the MyID USB host-side parsers (drivers/src/myid_usb): the frame parser that
 // reassembles frames from the bulk-IN stream, and the decoders of the control replies (GET_INFO,
 // GET_STATUS, strings). Any byte stream from a device must be turned into frames, counted as

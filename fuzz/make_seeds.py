@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the generated seed corpora under fuzz/corpus/ (run from the repository root; the files are
 committed, so this is needed only when a format changes). The USB frames follow docs/usb-protocol.md
 (the same layout as drivers/src/myid_usb/protocol.cpp), the gallery rows wrap the golden templates of

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Builds the score -> false-match-rate table (models/score_calibration.csv) from all-pairs score files.
 
   calibration_table.py --out models/score_calibration.csv [--note TEXT] MANIFEST.csv SCORES.csv [MANIFEST SCORES ...]

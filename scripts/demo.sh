@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the dependencies, builds palmvein and runs the main job on the embedded defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Development-split evaluation (../shared/PROTOCOL.md, "Development splits").
 
     scripts/devsplits.py [--palmvein PATH] [--data DIR] [--out DIR] [--json FILE]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets with clang (ASan + UBSan, see PALMVEIN_BUILD_FUZZERS in CMakeLists.txt)
 # and runs each from its seed corpus (fuzz/corpus/<target>/; the template target also gets
 # tests/core/golden/*.pvt).

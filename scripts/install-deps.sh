@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian 12 package palmvein needs to build, test and run.
 # Nothing else is downloaded: the project builds from these packages alone.
 set -euo pipefail

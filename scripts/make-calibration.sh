@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Re-makes models/score_calibration.csv (the score <-> FMR table compiled into the library) with the
 # current recognition algorithm: runs `palmvein eval` on the development sets and pools their
 # impostor scores (scripts/calibration_table.py). Re-run it whenever the extractor or matcher changes,

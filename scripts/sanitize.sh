@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds palmvein with AddressSanitizer + UBSan (LeakSanitizer included) and runs the test suite:
 # device faults, corrupt templates and killed enrollments must leak nothing and touch no freed memory.
 set -euo pipefail

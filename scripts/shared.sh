@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds palmvein as shared libraries (-DBUILD_SHARED_LIBS=ON, warnings as errors) and runs the whole
 # test suite against them, then checks that each library has a versioned SONAME and exports its
 # API only (issue #10). White-box tests link static *_internal twins (see lib/CMakeLists.txt).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Bounded soak test of one gallery file shared by many processes (issue #11, docs/soak.md).
 
 For --minutes, K reader threads each run `palmvein verify` and `palmvein identify` processes in a loop

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The README's test command: installs the dependencies, builds palmvein, runs the whole test suite,
 # then a short libFuzzer run, the suite again under AddressSanitizer/LeakSanitizer, and the threaded
 # tests under ThreadSanitizer (about 4.5 minutes from a clean build on 2 cores), and the suite

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the threaded parts of palmvein with ThreadSanitizer and runs their tests: the 1:N index and
 # its thread pool, the capture pipeline (FrameStream, hotplug, the USB drivers' event threads), the
 # gallery with concurrent readers and a writer, and the multi-threaded evaluation. Any data race,

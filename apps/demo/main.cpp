@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein-demo: a live window on any sensor (the virtual one by default) with the hand outline, the
 // ROI and capture guidance drawn on each frame, and keys to enrol (e), verify (v), identify (i) and
 // quit (q). Without a display it says so and points to the headless `palmvein demo`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein augment: a stress copy of a data set. Every image of a manifest is written again under a
 // random, seeded change of pose and photometry of the kinds that other sensors and other ROI
 // cutters bring (docs/evaluation.md, "Stress sets"): in-plane rotation, translation (fingers

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein bench identify: builds an in-memory gallery of N templates (rendered synthetic palms,
 // filled up with mosaics of their codes: lib/src/identification/bench_gallery.hpp), then times 1:N
 // searches. Reports comparisons per second of the exhaustive (full-accuracy) search, the latency of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein capture: grabs frames from a sensor, assesses each with the ROI stage (quality and the
 // one thing to fix, printed as live guidance) and writes the frames with a MANIFEST.csv.
 // --preview shows the live frame with the hand outline and ROI (OpenCV highgui; only this tool links

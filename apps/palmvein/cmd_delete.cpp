@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein delete: remove an identity (one hand, or every hand). Exit 0 deleted, 1 no such
 // identity, 2 error.
 #include <cstdio>

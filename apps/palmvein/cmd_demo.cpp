@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein demo: the headless end-to-end demonstration. Enrols several synthetic people from the
 // virtual sensor into a gallery file, makes genuine and impostor verification attempts, identifies
 // enrolled and unknown people, and prints a short table (attempts, accepted, rejected, timings).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein devices: lists the sensors that can be opened now (the virtual sensor is always there).
 #include <cstdio>
 #include <memory>

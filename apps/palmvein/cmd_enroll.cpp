@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein enroll: capture K good, mutually consistent samples of one palm (sensor or image files)
 // and store them in the gallery in one transaction. --replace re-enrols, --add adds templates.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein eval: the all-pairs protocol of PROTOCOL.md on one data set (manifest), writing the score
 // file, a JSON report and optionally a DET plot. Exit 0 on success, 2 on any error (then no output
 // file is left half-written or stale from this run).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein extract IMAGE -o OUT.pvt [--roi-out ROI.png] [--dump DIR] [--kind roi|full-hand]
 // Exit 0: template written. Exit 1: failure to acquire (the reason on stderr, no output file).
 // Exit 2: error (unreadable image, bad option, cannot write).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein identify: 1:N — who is this? Exit 0 found, 1 not found, 2 error (as grep does).
 #include <cstdio>
 #include <memory>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein list: the identities in a gallery (no templates are decrypted or shown).
 #include <cstdio>
 #include <ctime>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein match A B [--fmr 1e-4] [--json]: compares two images or templates (.pvt) and decides at
 // the threshold the built-in calibration gives for the stated false-match rate.
 // Exit 0: match. Exit 1: no match (including a failure to acquire). Exit 2: error.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein synth: writes a synthetic full-hand data set (PNG frames + MANIFEST.csv in the format of
 // ../shared/data) rendered by the virtual sensor's renderer (palmvein/synthetic.hpp).
 // Capture `sample` of palm (subject, hand) is the frame `virtual:?palm=<subject>&hand=<hand>&seed=<seed>`

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein synth-compare REAL_FRAME -o OUT.png: a real NIR frame beside a synthetic one of the same
 // size, each with the ROI extractor's overlay and its ROI, to judge how real the synthetic frames
 // look and to show that one ROI extractor serves both. The real frame is read at run time (research

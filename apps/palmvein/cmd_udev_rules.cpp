@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein udev-rules: prints (or writes) udev rules that let a non-root user open every USB sensor
 // palmvein knows (the one table in drivers/src/usb_ids.cpp), so no one runs the tool as root.
 #include <cstdio>

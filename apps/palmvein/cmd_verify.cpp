@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein verify: 1:1 — does the presented palm belong to --id? Exit 0 accepted, 1 rejected,
 // 2 error (as grep does).
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The palmvein tool's subcommands. Each lives in its own cmd_<name>.cpp and registers itself on the
 // CLI11 app; main.cpp calls every registrar listed in command_table().
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by 'palmvein extract' and 'palmvein match': the image-kind option and its default guess,
 // and loading an input that is either a template (.pvt) or an image.
 #pragma once

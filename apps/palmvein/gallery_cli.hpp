@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared plumbing of the gallery subcommands (enroll, verify, identify, list, delete, demo):
 // the --db/--key-file options, frame input from a sensor or image files, probe capture, thresholds.
 #pragma once

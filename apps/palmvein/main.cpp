@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // palmvein: the command-line tool. Subcommands are dispatched from one table (commands.cpp).
 #include <cstdio>
 #include <cstdlib>

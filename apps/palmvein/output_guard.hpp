@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Outputs never overwrite inputs: every subcommand names its output and input paths here before it
 // writes anything, and a clash is one error that names both options. Paths are compared as files
 // (fs::equivalent for existing ones: hard and symbolic links, "./a" and "a"), not as strings.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "palmvein/auto_exposure.hpp"
 
 #include <algorithm>

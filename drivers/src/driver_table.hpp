@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The drivers behind open_sensor()/enumerate_sensors(): one entry point pair per driver, listed in the
 // table of registry.cpp (one line per driver). Internal to palmvein_drivers.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // open_sensor()/enumerate_sensors(): a table of drivers keyed by URI scheme.
 #include <array>
 #include <string>

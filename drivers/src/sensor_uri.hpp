@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parsing of sensor URIs: "scheme:path?key=value&key=value". Internal to the drivers.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FrameStream (callback streaming over grab()) and HotplugWatch (polling enumerate_sensors()).
 #include <atomic>
 #include <condition_variable>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // THE one table of USB ids palmvein knows: the drivers match devices against it, enumerate_sensors()
 // lists them, and `palmvein udev-rules` turns it into udev rules so a non-root user can open them.
 // A new sensor model is one line in usb_ids.cpp, nothing else.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The blocking part of grab() shared by the software sensors: wait for a due time or a deadline,
 // woken early by cancel() from another thread. A cancel() with nobody waiting is kept for the next
 // wait, so that a cancel racing a grab is never lost.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Score <-> false-match-rate calibration. The table is an empirical estimate measured on impostor
 // pairs (models/README.md says which data and how to re-make it); between table points the FMR is
 // interpolated linearly in log10(FMR), which follows the roughly exponential impostor tail.

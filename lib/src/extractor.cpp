@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TemplateExtractor: RoiExtractor (roi*.cpp) -> enhancement + features (features/features.cpp).
 #include "palmvein/extractor.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // 1:1 matching: the algorithm's comparison (algorithm/comparison.hpp) around one prepared probe.
 #include "palmvein/matcher.hpp"
 

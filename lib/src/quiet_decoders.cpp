@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // See internal/quiet_decoders.hpp. Both libraries report errors by longjmp from a callback; every
 // function below that calls setjmp holds only trivially destructible locals, so the jump skips no
 // destructor (C++ [csetjmp.syn]), and the readers' RAII owners live in the caller.

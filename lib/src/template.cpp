@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Template serialisation: see docs/template-format.md for the byte layout.
 //
 // CRC-32 is the IEEE 802.3 / zlib polynomial (reflected 0xEDB88320), computed with a small table

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal feature representation of a Template (see palmvein/template.hpp and docs/template-format.md).
 //
 // LAYOUT (stable; the 1:N gallery index builds on it):

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Issue #7 ablation runner (docs/evaluation.md, "Ablations (issue #7)"). Needs a build with
 scripts/ablation/issue7-experiment.patch applied (PV_EXP overrides FeatureConfig fields; never
 commit that patch) for --exp; with an empty --exp any build works.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue #7 ablations: writes a copy of a split manifest (from split_manifest.py) whose session-2
 // images are perturbed, into a SCRATCH folder (never into the repository: the images' licence
 // forbids it). Session 1 stays as it is, so cross-session pairs are clean-vs-perturbed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue #7: what a scale search in the matcher would give, simulated without touching the matcher.
 // Writes into a SCRATCH folder (never the repository): every session-1 image of a split half at 5
 // scales (v0 as is, v1/v2 centre crops 93 %/86 %, v3/v4 shrunk to 93 %/86 % with a black border,

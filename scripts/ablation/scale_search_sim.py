@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Issue #7: scale-search simulation, second step (see scale_search_sim.cpp).
 
     scale_search_sim.py OUTDIR [OUTDIR ...]    (OUTDIR.csv: the score file of palmvein eval)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Uses only the installed public API: extract a template from a drawn image, list the sensors.
 #include <cstdio>
 

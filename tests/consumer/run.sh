@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ctest: installs the build tree into a temporary prefix and builds tests/consumer against it.
 set -euo pipefail
 build_dir="$1"; source_dir="$2"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Tests of `palmvein eval` as a program (registered with ctest by tests/core/CMakeLists.txt).
 
   eval_cli_test.py errors PALMVEIN            bad input: exit 2, one error line, no output written

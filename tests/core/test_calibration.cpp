@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Score <-> FMR calibration: table checks, interpolation, inverse consistency, the builtin table.
 #include <gtest/gtest.h>
 

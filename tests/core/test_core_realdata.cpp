@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Accuracy regression on small slices of the real development sets (read at run time, never copied
 // into the repository). Exits 77 (ctest: skipped) when the data are absent.
 // Data: $PALMVEIN_DATA_DIR, else the configured PALMVEIN_TEST_DATA_DIR (<repo>/../shared/data).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The evaluation protocol on the real development sets (../shared/data, or $PALMVEIN_DATA_DIR), with
 // accuracy floors a little looser than the project's targets, so that a regression of the
 // recognition pipeline fails here. Exits 77 (skipped) when the data is absent.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Evaluation: manifests, metrics (against hand-computed values and against tools/evalscores.py),
 // score files, labelling, rank-1, DET curves and plots. No research images needed.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TemplateExtractor on generated images (kind=Roi): template made, deterministic, stages dumped,
 // featureless input refused.
 #include <gtest/gtest.h>

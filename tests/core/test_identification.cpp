@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // 1:N identification engine: kernel paths agree bit for bit, scores equal Matcher::score exactly,
 // searches return the true top-k, and the index is safe under concurrent searches.
 #include <gtest/gtest.h>

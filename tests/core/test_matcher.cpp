@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Matcher: score range, symmetry, self-match, genuine above impostor, kernels agree.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RoiExtractor on generated hands (synthetic_hand.hpp): pose recovery, reason codes, passthrough,
 // transparency and the overlay. No research images.
 #include <gtest/gtest.h>

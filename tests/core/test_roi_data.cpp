@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ROI on the real development frames (read at run time, never copied): failure to acquire on
 // casia940-fullhand must stay at or below 2 %, and the close-up samples must give an ROI.
 // Exits 77 (ctest: skipped) when the data folder is absent. Folder: $PALMVEIN_DATA_DIR, else the

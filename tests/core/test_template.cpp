@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Template serialisation: round trip, the size budget, and rejection of every kind of bad input.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """No palmvein command writes over one of its inputs (issue #11): extract, capture, augment,
 synth-compare and the gallery commands refuse, before anything is written, an output that is an
 input (also through a symbolic link or "./") or two outputs that are one file; a first enrolment

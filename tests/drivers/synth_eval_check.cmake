@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end check on synthetic palms: `palmvein synth` then `palmvein eval`, with loose floors.
 # Usage: cmake -DPALMVEIN=<tool> -DWORK=<dir> -DPALMS=20 -DSAMPLES=4 -DMAX_EER=0.05 -DMAX_FTA=0.05 -P synth_eval_check.cmake
 file(REMOVE_RECURSE ${WORK})

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The file sensor replays folders and manifests exactly, in a documented order, and ends clearly.
 #include <gtest/gtest.h>
 

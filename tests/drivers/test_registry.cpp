@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // URI parsing and dispatch of open_sensor()/enumerate_sensors().
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The virtual sensor: deterministic synthetic frames, timeouts, cancel, injected faults, controls,
 // auto-exposure and callback streaming.
 #include <gtest/gtest.h>

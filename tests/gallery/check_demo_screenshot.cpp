@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks a palmvein-demo screenshot: the camera area is a real picture (not blank), a bright palm
 // covers a plausible part of it over a dark background, and the panel below carries text.
 #include <cstdio>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end test of `palmvein enroll|verify|identify|list|delete` on the virtual sensor: exit codes
 # (0 yes, 1 no, 2 error), JSON output, the default key location, wrong key and tampered rows.
 # Decisions are tested with explicit thresholds so that they do not depend on the calibration.

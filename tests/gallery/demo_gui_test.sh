@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Starts the GUI demo under Xvfb for a few frames with scripted keys (enrol, then verify), saves a
 # screenshot and checks that frames were shown with the palm found, and that the screenshot is a real
 # picture. Skipped (77) where xvfb-run is missing.

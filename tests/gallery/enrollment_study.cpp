@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Measurement behind the enrolment policy in docs/gallery.md (not a ctest: it takes a minute).
 // Synthetic palms from the virtual sensor's renderer: each palm is enrolled with EnrollmentSession
 // from captures 0.., then probed with captures 1000.. (other poses, exposure, blur, noise). Genuine

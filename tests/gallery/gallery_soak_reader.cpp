@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The long-lived reader of scripts/soak.py: for --seconds it loops what `palmvein verify` and
 // `palmvein identify` do, in one process, against a gallery file that other processes change:
 // open the gallery read-only, capture a probe from the virtual sensor, verify it against its id,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Enrolment policy (quality gate, give-up reason, cross-check of samples, outlier re-capture) and the
 // gallery search, on synthetic palms from the virtual sensor's renderer.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Concurrent readers and one writer on one gallery file, in one process: reader threads verify and
 // identify synthetic palms (each on its own read-only Gallery, one on the writer's own instance) while
 // the writer enrols and deletes. Every read must see a committed, authentic state; the enrolled palms

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gallery store with opaque template bytes: keys, encryption at rest, tampering, transactions,
 // concurrency and schema migration.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Auto-exposure for any Sensor: measure the palm region of live frames and adjust exposure (then
 // gain) until the palm is well exposed: its median grey near a target and few saturated pixels.
 // The palm region is the bright foreground of a frame whose background is dark, found by Otsu's

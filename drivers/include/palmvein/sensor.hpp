@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sensor SDK: enumerate, open by URI, stream frames, control illumination and exposure.
 // Errors follow libfprint: RetryError (the user can fix it; also used as live guidance) and
 // DeviceError (busy, protocol, timeout, removed, permission). Never a hang: every blocking call

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Synthetic near-infrared palm frames: the renderer behind the virtual sensor ("virtual:?palm=42")
 // and `palmvein synth`. A palm identity (palm id, hand, seed) fixes the hand shape, the vein network
 // (grown by space colonisation: Runions, Lane, Prusinkiewicz, "Modeling Trees with a Space

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The file sensor: replays a folder of images (sorted by file name), a data-set manifest (rows in
 // manifest order, paths relative to the manifest) or one image as a frame stream. At the end of the
 // stream grab() throws DeviceError(Removed) ("end of stream") unless ?loop=1 replays from the start.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reassembles MyID frames from the bulk-IN byte stream and resynchronises after corrupt, short or
 // foreign data (docs/usb-protocol.md, "Host-side validation and resynchronisation").
 // Thread-safety: not thread-safe; owned by one sensor.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RAII wrappers over libusb-1.0 and the mapping of libusb results to palmvein::DeviceError.
 // Shared by the MyID driver and the UVC driver (libuvc sits on a libusb context too).
 // Thread-safety: each object is owned by one sensor and used by its thread; AsyncTransfer's

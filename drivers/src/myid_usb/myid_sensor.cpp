@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MyID Palm driver. An explicit state machine (State below); Idle issues only synchronous control
 // transfers, Streaming keeps at most one bulk-IN transfer in flight; every transfer has a timeout
 // and is owned by RAII (libusb_raii.hpp), so no error path can leak a transfer, handle or context.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MyID Palm USB sensor driver (vendor class, libusb-1.0). Protocol: docs/usb-protocol.md.
 // Thread-safety: a MyIdSensor is used by one thread at a time; cancel() may be called from any thread.
 #pragma once

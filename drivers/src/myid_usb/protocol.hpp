@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MyID Palm USB protocol v1: request codes, byte layouts and their encoders/decoders.
 // The normative description is docs/usb-protocol.md; the host driver and the test firmware model
 // both use this header so that they cannot drift apart silently.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "myid_usb/usb_hotplug.hpp"
 
 #include <atomic>

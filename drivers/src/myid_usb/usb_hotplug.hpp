@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Native USB hotplug for the sensors in the id table (usb_ids.cpp): libusb's hotplug events, no
 // polling. Reports devices present at construction as Arrived first, then arrivals and removals as
 // they happen, with the same SensorInfo (uri with serial) as enumerate_sensors() gives.

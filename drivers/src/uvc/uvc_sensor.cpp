@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UVC driver. libuvc finds the camera and parses its class-specific descriptors (formats, frames,
 // terminals, units); this file then drives the camera itself over libusb: probe/commit, the
 // streaming transfers (bulk, or isochronous on the alternate setting whose packets hold a payload),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UVC NIR cameras through libuvc (on our own libusb context). Formats: GRAY8/Y800, YUYV (the Y
 // plane is taken), MJPEG (decoded to grey with OpenCV); bulk and isochronous streaming (libuvc
 // picks by the VS interface's alternate settings). Exposure/gain through the standard camera

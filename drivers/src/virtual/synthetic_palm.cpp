@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The synthetic NIR palm renderer (see palmvein/synthetic.hpp and docs/sensors.md).
 //
 // Model, per identity (built once):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The virtual sensor: synthetic NIR palms behind the ordinary Sensor interface, with pacing,
 // exposure/illumination control and fault injection, so that every consumer of the SDK can be
 // tested without hardware (cf. libfprint's virtual devices). Query keys: docs/sensors.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Enrolment policy and the default gallery search. Policy (docs/gallery.md): keep K samples of good
 // quality whose every pair matches; a single disagreeing sample is dropped and re-captured, more
 // disagreement fails the enrolment with the scores that show it.

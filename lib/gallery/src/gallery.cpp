@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SQLite gallery. Schema history and migrations are in kMigrations below and docs/gallery.md.
 #include "palmvein/gallery.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Encryption at rest for the gallery (internal). libsodium:
 //  * the key file holds a 32-byte master key: exactly 64 hex digits and an optional final newline;
 //  * two subkeys are derived with crypto_kdf (BLAKE2b): one for XChaCha20-Poly1305-IETF AEAD of the

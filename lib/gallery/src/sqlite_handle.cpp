@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "sqlite_handle.hpp"
 
 namespace palmvein::gallery_internal {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RAII wrappers for sqlite3 connections and prepared statements (internal to palmvein::gallery).
 // Every SQLite error becomes a GalleryError with SQLite's message and the statement's context.
 // Thread-safety: none; the owner (Gallery) serialises access.

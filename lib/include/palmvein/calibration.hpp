@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Score <-> false-match-rate calibration (the table lives in models/, with its provenance).
 // Thread-safety: immutable; safe to share.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Enrolment (frames -> several consistent templates of one palm) and comparison of a probe with
 // gallery templates (verification 1:1 per identity, identification 1:N). See docs/gallery.md for the
 // policy and the measurement behind it (several templates per identity, max-score fusion).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Errors thrown by palmvein. Failures that are expected in normal use (no palm in a frame) are
 // results, not exceptions: see RoiResult and ExtractResult.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Evaluation of the recognition pipeline by the protocol of ../shared/PROTOCOL.md: manifests, all-pairs
 // verification scores, EER and FNMR at fixed FMRs, closed-set rank-1 identification, and DET plots.
 //

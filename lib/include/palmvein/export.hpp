@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Symbol visibility and the ABI namespace of palmvein.
 #pragma once
 

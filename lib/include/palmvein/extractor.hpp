@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Feature extraction: image -> ROI -> enhancement -> vein features -> Template.
 // Thread-safety: TemplateExtractor is immutable after construction; extract() may run concurrently.
 #pragma once

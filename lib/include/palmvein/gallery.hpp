@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gallery: enrolled identities and their templates in one SQLite file, templates encrypted at
 // rest (XChaCha20-Poly1305, libsodium). Design, schema and threat model: docs/gallery.md,
 // docs/security.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fast 1:N identification: an in-memory index of enrolled templates and a multi-threaded search
 // that returns the best-scoring candidates. Design, layout and measurements: docs/identification.md.
 //

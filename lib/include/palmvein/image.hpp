@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Grey-level images: sensor frames (8 or 16 bit) and decoded files.
 // Thread-safety: Image is a plain value type; const access from many threads is safe.
 #pragma once

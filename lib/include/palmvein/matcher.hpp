@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // 1:1 comparison. Scores are similarities in [0, 1]: higher means more alike, 0 is the lowest
 // score the matcher gives (used for failures to acquire). See calibration.hpp to turn a target
 // false-match rate into a threshold.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Palm detection and region of interest (ROI): from a full-hand sensor frame to a fixed-size,
 // rotation- and scale-normalised palm square. When no trustworthy ROI exists the result says why
 // (a reason code that doubles as user guidance), never a garbage ROI.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Templates: the compact, immutable, versioned binary form of one palm's features.
 // Format: docs/template-format.md. Thread-safety: immutable value; share freely across threads.
 #pragma once

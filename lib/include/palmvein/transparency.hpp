@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // "Transparency" (after SourceAFIS): each extraction stage can hand its intermediate image to a
 // sink for debugging. When no sink is given nothing is copied or converted: the cost is one
 // null-pointer test per stage.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Library version and the recognition algorithm it implements.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The algorithms this library knows, by the id a template records (docs/template-format.md). An id
 // names the feature families a template holds and the meaning of their bits; a change to either is
 // a new id. Templates of an id this library does not know are refused when read; templates of two

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A growable array of integers on 64-byte (cache line, AVX-512 register) boundaries: the storage of
 // code records and probe variants that the popcount kernels (kernels.hpp) read with aligned loads.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Comparison of a prepared probe with candidates: what Matcher (one candidate at a time) and the
 // 1:N index (runs of candidates stored as records) share. The score is ShiftSearch's rule over the
 // kernels' counts; nothing here computes a similarity of its own.

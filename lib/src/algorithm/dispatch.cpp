@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runtime selection of the popcount kernels (kernels.hpp).
 #include <cstring>
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AVX2 kernel: no vector popcount instruction, so bytes are counted with the nibble lookup of
 // Mula, Kurz & Lemire, "Faster Population Counts Using AVX2 Instructions" (Computer Journal 2018),
 // then summed to 64-bit lanes with vpsadbw.

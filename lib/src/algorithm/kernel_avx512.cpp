@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AVX-512 VPOPCNTDQ kernel (Ice Lake, Zen 4 and later): one 512-bit popcount per 64 bytes, the
 // (a XOR b) AND m of each code word in one vpternlogq.
 #if defined(__x86_64__) || defined(__i386__)

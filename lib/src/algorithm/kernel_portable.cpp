@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Portable popcount kernel: plain C++20, any CPU. The reference the SIMD paths are tested against.
 #include <bit>
 #include <cstring>

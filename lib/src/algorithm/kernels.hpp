@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The popcount kernels of the algorithm, with runtime dispatch: the one place where bits are
 // counted, for 1:1 comparison (Matcher) and 1:N search (IdentificationIndex) alike.
 //

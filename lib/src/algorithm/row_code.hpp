@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Row-packed codes: the form in which the kernels (kernels.hpp) read a feature family's code.
 //
 // A template stores each family as flat bit planes (template_data.hpp). For comparison each grid

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one counts-to-score rule of the algorithm: the translation search and the score fusion.
 // Matcher (1:1) and IdentificationIndex (1:N) both call ShiftSearch::score with counts from the
 // same kernels (kernels.hpp), so their scores are the same by construction, not by a test.

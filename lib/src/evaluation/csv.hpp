@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A minimal RFC 4180 CSV reader and field writer (quoted fields, doubled quotes, CRLF or LF).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DET plots (Martin et al., "The DET curve in assessment of detection task performance",
 // Eurospeech 1997), drawn with OpenCV on log-log axes: FNMR against FMR.
 #include <algorithm>

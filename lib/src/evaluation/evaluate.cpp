@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The all-pairs protocol of ../shared/PROTOCOL.md on one manifest: templates, scores, metrics.
 #include <algorithm>
 #include <atomic>

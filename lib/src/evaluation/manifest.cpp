@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Manifest reading (the format of ../shared/PROTOCOL.md: CSV, header with path, subject, hand, kind).
 #include <fstream>
 #include <set>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Manifest parsing from text (internal): Manifest::load reads the file and calls this; the fuzzer
 // (fuzz/fuzz_manifest.cpp) and tests call it on bytes directly.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Verification metrics, a line-by-line equivalent of ../shared/tools/evalscores.py (metrics()), so that
 // both give bit-identical numbers on the same scores. Keep the two in step: the test
 // test_evaluation (EvalscoresAgreement) runs the python tool and compares.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // All-pairs score storage, the protocol's score file, genuine/impostor labelling and rank-1.
 #include <algorithm>
 #include <cmath>

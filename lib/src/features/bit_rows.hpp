@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Row access to the flat, row-major bit planes of a template (lib/src/template_data.hpp): one grid row
 // of up to 64 cells as one 64-bit word. Shared by the matcher, the 1:N index and the mosaic galleries.
 #pragma once

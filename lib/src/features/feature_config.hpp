@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // All tuning constants of the feature extractor and the matcher, in one place.
 // Geometry constants (roi_size, grids, orientations) are recorded in each template; changing them
 // changes the algorithm id or the template parameters, and old templates are refused by the matcher.

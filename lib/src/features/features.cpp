@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Feature extraction: BOCV orientation code (Guo et al. 2009) over an even Gabor bank (Kong & Zhang
 // 2004) and a wide-line-detector vein code (Huang et al. 2010). Constants: feature_config.hpp.
 #include "features/features.hpp"

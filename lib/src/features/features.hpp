@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Feature extraction from a palm ROI: the two code families stored in a template.
 #pragma once
 

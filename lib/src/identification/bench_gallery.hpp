@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Galleries for identification benchmarks (`palmvein bench identify`, benchmarks/bench_identify.cpp).
 //
 // Method (docs/identification.md): `probes` palms are rendered twice; capture 0 is enrolled, capture 1

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The decision threshold of identify_at_fmr() comes from the built-in calibration (models/).
 #include "palmvein/calibration.hpp"
 #include "palmvein/identification.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IdentificationIndex: structure-of-arrays storage, exhaustive and coarse-to-fine 1:N search.
 #include <algorithm>
 #include <atomic>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How the identification index lays out the features of one algorithm for fast search.
 //
 // Records (one per enrolled template, each family in its own array, 64-byte aligned):

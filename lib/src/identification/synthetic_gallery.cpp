@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "identification/synthetic_gallery.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Large synthetic galleries for benchmarks: each entry is a mosaic of row blocks cut from a few
 // real-structure templates (rendered synthetic palms or extracted images), each block from another
 // source and shifted sideways by a few cells. The mosaics keep the local statistics of real codes

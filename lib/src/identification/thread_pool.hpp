@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small fixed pool of worker threads for data-parallel loops.
 // Thread-safety: parallel_for() may be called from many threads at once; each call waits only for
 // its own work. The caller takes part in its own loop, so a call never waits on a busy pool.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // All tuning constants of the 1:N identification engine, in one place (docs/identification.md).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writing files so that a failure or a crash never leaves a half-written file behind.
 #pragma once
 

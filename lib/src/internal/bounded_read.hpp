@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // (Internal, namespace palmvein::io.) Reading a whole input file with a stated upper bound: a file (or /dev/zero, a FIFO) larger than
 // the bound is refused after at most bound + 1 bytes, never read to the end.
 #pragma once

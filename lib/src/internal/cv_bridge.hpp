@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Conversions between palmvein::Image and cv::Mat (internal: OpenCV stays out of the public API).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PNG and JPEG decoding straight through libpng and libjpeg(-turbo), with their messages kept.
 //
 // Through cv::imdecode both libraries print to stderr ("libpng error: ...", "Corrupt JPEG data: ..."),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Palm location: segmentation of the hand, exposure/blur checks, finger valleys and the placement
 // of the ROI square. Constants: roi_params.hpp (papers cited there).
 //

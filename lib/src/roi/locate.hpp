@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal: finding the palm in a full-hand frame (segmentation, quality measures, key points and
 // the placement of the ROI square). roi.cpp turns the placement into the warped ROI.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RoiExtractor: from a frame to the normalised ROI (see roi/locate.cpp for how the palm is found),
 // plus the quality assessment, reason codes and the overlay drawing.
 #include "palmvein/roi.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every tuning constant of the ROI stage, in one place. Lengths are relative (to the frame, to the
 // palm radius R = radius of the largest circle inscribed in the hand mask, or to the valley
 // distance d) so that they hold for any sensor resolution and hand size.

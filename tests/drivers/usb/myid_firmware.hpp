@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A firmware model of the MyID Palm sensor (docs/usb-protocol.md), with fault injection.
 // Thread-safety: see FirmwareModel (state changes only under lock()).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MyID protocol encoding and the frame parser's resynchronisation, without USB.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MyID USB driver against the emulated device: real libusb, no hardware.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The UVC driver (libuvc on libusb) against an emulated UVC camera, over bulk and isochronous
 // endpoints, in GRAY8, YUYV and MJPEG; no hardware.
 #include <gtest/gtest.h>

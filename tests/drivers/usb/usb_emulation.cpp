@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "usb_emulation.hpp"
 
 #include <sys/stat.h>

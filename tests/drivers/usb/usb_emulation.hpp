@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // In-process USB device emulation for driver tests: an umockdev testbed whose /dev/bus/usb node is
 // answered by a C++ firmware model, so the real libusb (and libuvc) code runs unchanged.
 // URBs are queued on USBDEVFS_SUBMITURB, completed from the model on REAPURB(NDELAY), marked on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "uvc_firmware.hpp"
 
 #include <opencv2/imgcodecs.hpp>

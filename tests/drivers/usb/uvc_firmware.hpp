@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A firmware model of a UVC 1.0 NIR camera: VideoControl (camera terminal with exposure,
 // processing unit with gain, optionally the palmvein illumination extension unit) and one
 // VideoStreaming interface with GRAY8 (Y800), YUYV and MJPEG formats, over a bulk endpoint or an
