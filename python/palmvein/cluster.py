@@ -362,7 +362,7 @@ class ShardedGallery:
             return info
 
     def remove(self, identity: str, hand=None) -> int:
-        """Deletes from the store, then from the owning shard(s); returns the store's rows removed."""
+        """Deletes from the store, then from the owning shard(s); returns what Gallery.remove returns."""
         with self._lock:
             removed = self.store.remove(identity, hand)
             hands = [hand] if hand is not None else [palmvein.Hand.Left, palmvein.Hand.Right, palmvein.Hand.Unknown]

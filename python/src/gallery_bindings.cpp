@@ -94,18 +94,19 @@ void bind_gallery(py::module_& m) {
 
   py::class_<Gallery>(m, "Gallery", "The enrolled identities: an encrypted SQLite file (docs/gallery.md).")
       .def_static("open", [](const std::filesystem::path& path, std::optional<std::filesystem::path> key_file,
-                             bool create, bool read_only, double busy_timeout_s) {
+                             std::optional<bool> create, bool read_only, double busy_timeout_s) {
         GalleryOptions o;
         if (key_file) o.key_file = *key_file;
-        o.create = create;
+        o.create = create.value_or(!read_only);
         o.read_only = read_only;
         o.busy_timeout = std::chrono::milliseconds(static_cast<long long>(busy_timeout_s * 1000));
         o.check();
         py::gil_scoped_release release;
         return Gallery::open(path, o);
-      }, py::arg("path"), py::arg("key_file") = std::nullopt, py::arg("create") = true, py::arg("read_only") = false,
+      }, py::arg("path"), py::arg("key_file") = std::nullopt, py::arg("create") = std::nullopt, py::arg("read_only") = false,
          py::arg("busy_timeout_s") = 5.0,
-         "Opens (or creates) a gallery. key_file: None resolves $PALMVEIN_KEY_FILE, then the default key.")
+         "Opens (or creates) a gallery. key_file: None resolves $PALMVEIN_KEY_FILE, then the default key. "
+         "create: None creates unless read_only.")
       .def("enroll", [](Gallery& g, const std::string& id, const py::sequence& templates, Hand hand,
                         const std::string& display_name, EnrollMode mode, bool check_templates,
                         std::uint16_t algorithm) {
