@@ -21,7 +21,11 @@ Start a cluster as Dask starts one (``dask scheduler``, ``dask worker ADDR --nwo
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
+import signal
+import sys
 import threading
 import time
 import uuid
@@ -133,10 +137,10 @@ class Shard:
     """One shard of the gallery in a worker's memory."""
 
     def __init__(self, store, shard: int, shards: int, threads: int = 1,
-                 strategy: "palmvein.SearchStrategy" = palmvein.SearchStrategy.Exhaustive):
+                 strategy: "palmvein.SearchStrategy" = palmvein.SearchStrategy.Exhaustive, shortlist: int = 0):
         started = time.perf_counter()
         self.store, self.shard, self.shards = store, shard, shards
-        self.index = palmvein.IdentificationIndex(threads=threads, strategy=strategy)
+        self.index = palmvein.IdentificationIndex(threads=threads, strategy=strategy, shortlist=shortlist)
         self.problems: list = []  # templates left out at load, one sentence each
         self.identities = store.load(self.index, shard, shards, self.problems)  # None: keys are the names
         self.load_seconds = time.perf_counter() - started
@@ -211,11 +215,17 @@ class ShardedGallery:
 
     def __init__(self, client, store, shards: int = 4, threads_per_shard: int = 1,
                  strategy: "palmvein.SearchStrategy" = palmvein.SearchStrategy.Exhaustive,
-                 call_timeout_s: float = 60.0):
+                 shortlist: int = 0, call_timeout_s: float = 60.0):
+        """`strategy`: Exhaustive (default) ranks exactly as one index over the whole gallery would.
+        CoarseToFine pre-filters each shard; give `shortlist` = the whole gallery's
+        IdentificationIndex.shortlist_size so that every shard re-ranks at least the entries one
+        gallery-wide index would (the union of the shards' shortlists then contains its shortlist).
+        """
         if shards < 1:
             raise palmvein.InvalidArgument("a sharded gallery needs at least 1 shard")
         self.client, self.store, self.shards = client, store, shards
         self.threads_per_shard, self.strategy, self.call_timeout_s = threads_per_shard, strategy, call_timeout_s
+        self.shortlist = shortlist
         self._lock = threading.RLock()
         self._futures: list = [None] * shards
         self._actors: list = [None] * shards
@@ -229,6 +239,41 @@ class ShardedGallery:
         for s in range(shards):
             self._await(s)
 
+    # -- sharing one sharded gallery between processes ----------------------------------------------
+    def publish(self, name: str) -> None:
+        """Publishes the shards under `name` on the scheduler, for :meth:`attach` in other processes."""
+        with self._lock:
+            self._published_name = name
+            self.client.publish_dataset(override=True, **{name: self._description()})
+
+    def _description(self) -> dict:
+        return {"store": self.store, "shards": self.shards, "futures": list(self._futures),
+                "placement": list(self._placement)}
+
+    @classmethod
+    def attach(cls, client, name: str, call_timeout_s: float = 60.0) -> "ShardedGallery":
+        """The sharded gallery another process published (``python3 -m palmvein.cluster serve``).
+
+        Searches, enrolments and deletions work as on the original; a shard lost with its worker is
+        reloaded by the publishing process, and this one waits for it (up to call_timeout_s).
+        """
+        self = cls.__new__(cls)
+        self.client, self.call_timeout_s = client, call_timeout_s
+        self._lock = threading.RLock()
+        self.recoveries = []
+        self._attached_name = name
+        self._read_published()
+        return self
+
+    def _read_published(self) -> None:
+        try:
+            d = self.client.get_dataset(self._attached_name)
+        except KeyError:
+            raise ShardError(f"no sharded gallery named '{self._attached_name}' is published on this scheduler") from None
+        self.store, self.shards = d["store"], d["shards"]
+        self._futures, self._placement = list(d["futures"]), list(d["placement"])
+        self._actors = [f.result(timeout=self.call_timeout_s) for f in self._futures]
+
     # -- placement ---------------------------------------------------------------------------------
     def _workers(self) -> list:
         return sorted(self.client.scheduler_info()["workers"])
@@ -236,7 +281,7 @@ class ShardedGallery:
     def _start(self, shard: int, worker: str) -> None:
         key = f"palmvein-shard-{shard}-{uuid.uuid4().hex[:12]}"
         self._futures[shard] = self.client.submit(Shard, self.store, shard, self.shards, self.threads_per_shard,
-                                                  self.strategy, actor=True, workers=[worker],
+                                                  self.strategy, self.shortlist, actor=True, workers=[worker],
                                                   allow_other_workers=False, key=key, pure=False)
         self._placement[shard] = worker
 
@@ -259,6 +304,9 @@ class ShardedGallery:
 
     def _recover(self, shard: int, lost_worker: str) -> None:
         """Loads `shard` again, from the store, on a live worker (the old one is gone)."""
+        if getattr(self, "_attached_name", None):
+            self._await_publisher(shard, lost_worker)
+            return
         with self._lock:
             if self._placement[shard] != lost_worker:  # another thread already moved it
                 return
@@ -275,6 +323,22 @@ class ShardedGallery:
             if old is not None:
                 old.release()
             self.recoveries.append((shard, time.perf_counter() - started))
+            if getattr(self, "_published_name", None):
+                self.publish(self._published_name)
+
+    def _await_publisher(self, shard: int, lost_worker: str) -> None:
+        """Attached: waits until the publishing process has reloaded `shard` away from `lost_worker`."""
+        started = time.perf_counter()
+        while True:
+            with self._lock:
+                self._read_published()
+                if self._placement[shard] != lost_worker:
+                    self.recoveries.append((shard, time.perf_counter() - started))
+                    return
+            if time.perf_counter() - started > self.call_timeout_s:
+                raise ShardError(f"shard {shard} was lost with worker {lost_worker} and not reloaded within "
+                                 f"{self.call_timeout_s:g} s (is 'python3 -m palmvein.cluster serve' running?)")
+            time.sleep(0.1)
 
     def rebalance(self) -> int:
         """Moves shards off lost workers and onto new ones so that loads differ by at most one.
@@ -303,6 +367,8 @@ class ShardedGallery:
                 self._await(shard)
                 old.release()
                 moved += 1
+                if getattr(self, "_published_name", None):
+                    self.publish(self._published_name)
 
     def placement(self) -> dict:
         """{shard: worker address}."""
@@ -384,8 +450,131 @@ class ShardedGallery:
         return [p for st in self.stats() for p in st["problems"]]
 
     def close(self) -> None:
+        """Drops the shards (an attached gallery only lets go of its handles)."""
+        if getattr(self, "_published_name", None):
+            try:
+                self.client.unpublish_dataset(self._published_name)
+            except KeyError:
+                pass
+        if getattr(self, "_attached_name", None):
+            self._futures = [None] * self.shards
+            return
         for f in self._futures:
             if f is not None:
                 f.release()
         self._futures = [None] * self.shards
         self._actors = [None] * self.shards
+
+
+# ---------------------------------------------------------------------------------------------------
+# python3 -m palmvein.cluster serve | search | status
+
+def _client(args):
+    import distributed
+    if args.scheduler_file:
+        return distributed.Client(scheduler_file=args.scheduler_file, timeout=args.timeout)
+    return distributed.Client(args.scheduler, timeout=args.timeout)
+
+
+def _serve(args) -> int:
+    client = _client(args)
+    if args.bench_gallery:
+        store = BenchStore(size=args.bench_gallery, probes=args.bench_probes)
+    else:
+        store = GalleryStore(args.store, args.key_file)
+    strategy = palmvein.SearchStrategy.CoarseToFine if args.coarse_to_fine else palmvein.SearchStrategy.Exhaustive
+    sharded = ShardedGallery(client, store, shards=args.shards, strategy=strategy, call_timeout_s=args.timeout)
+    sharded.publish(args.name)
+    for problem in sharded.problems():
+        print(f"palmvein.cluster: warning: {problem}", file=sys.stderr, flush=True)
+    print(f"palmvein.cluster: serving '{args.name}': {sum(s['templates'] for s in sharded.stats())} templates in "
+          f"{args.shards} shards on {len(set(sharded.placement().values()))} workers", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(args.check_interval):
+            moved = sharded.rebalance()  # reloads shards of lost workers, spreads onto new ones
+            if moved:
+                print(f"palmvein.cluster: moved {moved} shard(s): {sharded.placement()}", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sharded.close()
+        client.close()
+    return 0
+
+
+def _search(args) -> int:
+    client = _client(args)
+    try:
+        sharded = ShardedGallery.attach(client, args.name, call_timeout_s=args.timeout)
+        with open(args.probe, "rb") as f:
+            data = f.read()
+        try:
+            palmvein.Template.from_bytes(data)
+        except palmvein.FormatError:  # not a template: an image, made into one here
+            result = palmvein.TemplateExtractor().extract(palmvein.decode_image(data))
+            if not result.ok:
+                print(f"palmvein.cluster: error: no template from '{args.probe}': {result.failure.code} "
+                      f"({result.failure.guidance})", file=sys.stderr)
+                return 2
+            data = result.template.to_bytes()
+        found = sharded.search(data, args.k)
+        if args.json:
+            print(json.dumps([dataclasses.asdict(m) for m in found], indent=2))
+        else:
+            for rank, m in enumerate(found, 1):
+                print(f"{rank:3d}  {m.score:.6f}  {m.id} ({m.hand})")
+        return 0
+    finally:
+        client.close()
+
+
+def _status(args) -> int:
+    client = _client(args)
+    try:
+        sharded = ShardedGallery.attach(client, args.name, call_timeout_s=args.timeout)
+        print(json.dumps({"placement": sharded.placement(), "shards": sharded.stats()}, indent=2, default=str))
+        return 0
+    finally:
+        client.close()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m palmvein.cluster",
+                                     description="Sharded palmvein 1:N search on a Dask cluster (docs/scale.md).")
+    parser.add_argument("--scheduler", help="scheduler address, e.g. tcp://10.0.0.1:8786")
+    parser.add_argument("--scheduler-file", help="the file 'dask scheduler --scheduler-file' wrote")
+    parser.add_argument("--name", default="palmvein", help="name the sharded gallery is published under")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the cluster or a shard")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="load the shards and keep them served (reloads lost ones)")
+    source = serve.add_mutually_exclusive_group(required=True)
+    source.add_argument("--store", help="gallery file (palmvein enroll --db); every worker must reach this path")
+    source.add_argument("--bench-gallery", type=int, help="serve the synthetic gallery of 'palmvein bench identify'")
+    serve.add_argument("--bench-probes", type=int, default=20)
+    serve.add_argument("--key-file", help="the gallery's key file (default: $PALMVEIN_KEY_FILE, then the default)")
+    serve.add_argument("--shards", type=int, default=4)
+    serve.add_argument("--coarse-to-fine", action="store_true", help="pre-filter each shard (large galleries)")
+    serve.add_argument("--check-interval", type=float, default=1.0, help="seconds between health checks")
+    search = sub.add_parser("search", help="search a probe (image or .pvt template) in a served gallery")
+    search.add_argument("probe")
+    search.add_argument("-k", type=int, default=5)
+    search.add_argument("--json", action="store_true")
+    sub.add_parser("status", help="where the shards are and what they hold")
+    args = parser.parse_args(argv)
+    if not args.scheduler and not args.scheduler_file:
+        parser.error("give --scheduler ADDRESS or --scheduler-file FILE")
+    try:
+        return {"serve": _serve, "search": _search, "status": _status}[args.command](args)
+    except (palmvein.Error, OSError) as e:
+        print(f"palmvein.cluster: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    # Run the importable module's main: the Shard class must be palmvein.cluster.Shard, not
+    # __main__.Shard, for the workers to unpickle it.
+    from palmvein.cluster import main as _main
+
+    sys.exit(_main())

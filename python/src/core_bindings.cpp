@@ -303,6 +303,8 @@ void bind_identification(py::module_& m) {
       .def("__len__", &IdentificationIndex::size)
       .def_property_readonly("size", &IdentificationIndex::size)
       .def_property_readonly("bytes_per_template", &IdentificationIndex::bytes_per_template)
+      .def_property_readonly("shortlist_size", &IdentificationIndex::shortlist_size,
+                             "Entries re-ranked exactly by a coarse-to-fine search at the current size.")
       .def_property_readonly("kernel", &IdentificationIndex::kernel)
       .def_property_readonly("strategy", [](const IdentificationIndex& i) { return i.options().strategy; })
       .def("search", [](const IdentificationIndex& index, const Template& probe, std::size_t k,

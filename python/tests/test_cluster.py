@@ -210,3 +210,37 @@ def test_an_added_worker_takes_shards(people, tmp_path):
         sharded.close()
     finally:
         procs.close()
+
+
+def test_serve_and_search_from_the_command_line(people, tmp_path):
+    store, probes = people
+    procs = DaskProcesses(tmp_path, workers=2)
+    base = [sys.executable, "-m", "palmvein.cluster", "--scheduler-file", procs.scheduler_file, "--name", "g1"]
+    server = subprocess.Popen(base + ["serve", "--store", store.path, "--key-file", store.key_file, "--shards", "3",
+                                      "--check-interval", "0.2"],
+                              env=procs.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "serving 'g1'" in server.stdout.readline()
+        probe = tmp_path / "probe.pvt"
+        probe.write_bytes(probes[("person09", "L")].to_bytes())
+
+        def search():
+            done = subprocess.run(base + ["search", str(probe), "-k", "3", "--json"], env=procs.env,
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+            return [(m["id"], m["hand"]) for m in __import__("json").loads(done.stdout)]
+        assert search()[0] == ("person09", "L")
+        os.kill(procs.pid_of(sorted(procs.client.scheduler_info()["workers"])[0]), signal.SIGKILL)
+        assert search()[0] == ("person09", "L")  # the server reloaded the lost shards on the other worker
+        missing = subprocess.run(base[:-1] + ["nosuch", "search", str(probe)], env=procs.env,
+                                 capture_output=True, text=True, timeout=120)
+        assert missing.returncode == 2 and "no sharded gallery named 'nosuch'" in missing.stderr
+        bad = tmp_path / "bad.pvt"
+        bad.write_bytes(b"not an image or a template")
+        refused = subprocess.run(base + ["search", str(bad)], env=procs.env, capture_output=True, text=True,
+                                 timeout=120)
+        assert refused.returncode == 2 and refused.stderr.count("error:") == 1
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        procs.close()
