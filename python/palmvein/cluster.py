@@ -150,14 +150,14 @@ class Shard:
             return 1
         return max((count for _, _, count in self.identities.values()), default=1)
 
-    def search(self, probe: bytes, k: int) -> list:
+    def search(self, probe: bytes, k: int, strategy: "Optional[palmvein.SearchStrategy]" = None) -> list:
         """This shard's best k identities as (score, key, id, hand), best first."""
         if k <= 0 or len(self.index) == 0:
             return []
         template = palmvein.Template.from_bytes(probe)
         entries = min(len(self.index), k * self._most_templates())
         out, seen = [], set()
-        for c in self.index.search(template, entries):  # best first; ties: smaller key first
+        for c in self.index.search(template, entries, strategy):  # best first; ties: smaller key first
             if c.id in seen:
                 continue
             seen.add(c.id)
@@ -387,11 +387,12 @@ class ShardedGallery:
                 self._recover(shard, worker)
         raise AssertionError("unreachable")
 
-    def search(self, probe, k: int = 10) -> list:
+    def search(self, probe, k: int = 10, strategy: "Optional[palmvein.SearchStrategy]" = None) -> list:
         """The k best identities over all shards, best first (a list of :class:`Match`).
 
-        `probe` is a palmvein.Template (or its bytes). Equal to ranking one index over the whole
-        gallery: same identities, scores (== palmvein.match) and order.
+        `probe` is a palmvein.Template (or its bytes). With the Exhaustive strategy (the default of a
+        ShardedGallery) this equals ranking one index over the whole gallery: same identities, scores
+        (== palmvein.match) and order. `strategy` overrides the gallery's for this search.
         """
         if k < 0:
             raise palmvein.InvalidArgument("k must be at least 0")
@@ -401,7 +402,7 @@ class ShardedGallery:
         for s in range(self.shards):
             actor, worker = self._actors[s], self._placement[s]
             try:
-                pending.append((s, worker, actor.search(data, k)))
+                pending.append((s, worker, actor.search(data, k, strategy)))
             except Exception as e:
                 if not _worker_lost(e):
                     raise
@@ -416,7 +417,7 @@ class ShardedGallery:
                 if not _worker_lost(e):
                     raise
                 self._recover(s, worker)
-                results.append(self._call(s, "search", data, k))
+                results.append(self._call(s, "search", data, k, strategy))
         return merge_top_k(results, k)
 
     def enroll(self, identity: str, templates: Sequence, hand=palmvein.Hand.Unknown, display_name: str = "",
