@@ -178,6 +178,21 @@ TEST(TailModel, RecoversABoundedTail) {
   EXPECT_GT(m.tail_probability(0.39), 0.0);
 }
 
+TEST(TailModel, ExponentialVariant) {
+  // On a bounded tail the exponential variant keeps xi = 0 and sigma = the mean excess: heavier
+  // beyond the fitted end point.
+  const auto sample = gpd_sample(100000, -0.25, 0.1);
+  const TailModel fitted = TailModel::fit(sample, 0.05), expo = TailModel::fit(sample, 0.05, TailShape::Exponential);
+  EXPECT_EQ(expo.xi(), 0.0);
+  // Excesses over u of a GPD(xi, sigma) are GPD(xi, sigma + xi u) (threshold stability); their
+  // mean is (sigma + xi u) / (1 - xi).
+  const double u = 0.1 / -0.25 * (std::pow(0.05, 0.25) - 1);
+  EXPECT_NEAR(expo.sigma(), (0.1 - 0.25 * u) / 1.25, 1e-3);
+  EXPECT_EQ(expo.u(), fitted.u());
+  EXPECT_GT(expo.tail_probability(0.41), 0.0);
+  EXPECT_GT(expo.threshold_for_tail(1e-9), fitted.threshold_for_tail(1e-9));
+}
+
 TEST(TailModel, InversesAndGallerySize) {
   const TailModel m = TailModel::fit(gpd_sample(50000, 0.1, 0.5), 0.04);
   for (const double p : {1e-2, 1e-4, 1e-7, 1e-10}) EXPECT_NEAR(m.tail_probability(m.threshold_for_tail(p)) / p, 1, 1e-9);
@@ -194,7 +209,8 @@ TEST(TailModel, InversesAndGallerySize) {
 }
 
 TEST(TailModel, RejectsTooFewExceedances) {
-  EXPECT_THROW(TailModel::fit(gpd_sample(1000, 0, 1), 0.02), InvalidArgument);  // 20 exceedances
+  EXPECT_THROW(TailModel::fit(gpd_sample(90, 0, 1), 0.02), InvalidArgument);  // 50 would be over half
+  EXPECT_EQ(TailModel::fit(gpd_sample(1000, 0, 1), 0.02).exceedances(), 50u);  // at least 50
   EXPECT_THROW(TailModel::fit(gpd_sample(10000, 0, 1), 0.7), InvalidArgument);
   EXPECT_THROW(TailModel::fit(std::vector<double>(10000, 0.5), 0.1), InvalidArgument);  // all ties
 }

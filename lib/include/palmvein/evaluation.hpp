@@ -283,12 +283,18 @@ PALMVEIN_API std::vector<DetPoint> open_set_det(std::span<const OpenSetPoint> cu
 // comparisons of one search are independent draws from one impostor distribution (a real gallery
 // has correlated impostors and a few lookalikes); an identity's score is the max over its templates
 // as in the data; the mated score distribution does not change with N.
-// Hand-written: no Debian C++ library fits a GPD.
+// The fitted shape often comes out negative (a bounded tail: no impostor above u - sigma / xi), which
+// the data cannot prove for scores beyond their largest; TailShape::Exponential fixes xi = 0 (sigma
+// = the mean excess, its maximum-likelihood value), the lightest unbounded tail, as the cautious
+// variant. Hand-written: no Debian C++ library fits a GPD.
+enum class TailShape { Fitted, Exponential };
+
 class PALMVEIN_API TailModel {
  public:
-  // Fits the tail. Throws InvalidArgument for fewer than 50 exceedances, a tail fraction outside
-  // (0, 0.5], or a fit outside the PWM estimator's range (xi >= 0.5).
-  static TailModel fit(std::vector<double> impostor, double tail_fraction = 0.02);
+  // Fits the tail to the top max(ceil(tail_fraction * n), 50) of the n scores. Throws
+  // InvalidArgument when that is more than half of them, for a tail fraction outside (0, 0.5], or
+  // a fit outside the PWM estimator's range (xi >= 0.5).
+  static TailModel fit(std::vector<double> impostor, double tail_fraction = 0.02, TailShape shape = TailShape::Fitted);
 
   double u() const noexcept { return u_; }
   double xi() const noexcept { return xi_; }        // shape (< 0: a finite upper end point)

@@ -137,17 +137,17 @@ std::vector<DetPoint> open_set_det(std::span<const OpenSetPoint> curve, bool lis
 // ---------------------------------------------------------------------------------------------
 // The generalised Pareto tail.
 
-TailModel TailModel::fit(std::vector<double> impostor, double tail_fraction) {
+TailModel TailModel::fit(std::vector<double> impostor, double tail_fraction, TailShape shape) {
   if (!(tail_fraction > 0 && tail_fraction <= 0.5)) throw InvalidArgument("tail fraction must be in (0, 0.5]");
   constexpr std::size_t kMinExceedances = 50;
   TailModel m;
   m.sorted_ = std::move(impostor);
   std::sort(m.sorted_.begin(), m.sorted_.end());
   const std::size_t n = m.sorted_.size();
-  const auto k = static_cast<std::size_t>(std::ceil(tail_fraction * static_cast<double>(n)));
-  if (k < kMinExceedances || k >= n)
+  const auto k = std::max(kMinExceedances, static_cast<std::size_t>(std::ceil(tail_fraction * static_cast<double>(n))));
+  if (2 * k > n)
     throw InvalidArgument("tail model: " + std::to_string(k) + " exceedances of " + std::to_string(n) +
-                          " impostor scores; at least " + std::to_string(kMinExceedances) + " needed");
+                          " impostor scores: at least " + std::to_string(kMinExceedances) + " and at most half needed");
   m.u_ = m.sorted_[n - k - 1];
   // Exceedances y = x - u of the scores strictly above u (quantized scores tie), ascending.
   const auto first = std::upper_bound(m.sorted_.begin(), m.sorted_.end(), m.u_);
@@ -168,8 +168,8 @@ TailModel TailModel::fit(std::vector<double> impostor, double tail_fraction) {
   const double d = a0 - 2 * a1;
   if (!(d > 0)) throw InvalidArgument("tail model: the exceedances have no spread");
   const double hosking_k = a0 / d - 2;
-  m.sigma_ = 2 * a0 * a1 / d;
-  m.xi_ = -hosking_k;
+  m.sigma_ = shape == TailShape::Fitted ? 2 * a0 * a1 / d : a0;
+  m.xi_ = shape == TailShape::Fitted ? -hosking_k : 0.0;
   if (!(m.sigma_ > 0) || !(m.xi_ < 0.5))
     throw InvalidArgument("tail model: the fit (xi " + std::to_string(m.xi_) + ") is outside the PWM estimator's range");
   m.exceedances_ = e;
