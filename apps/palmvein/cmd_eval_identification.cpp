@@ -294,7 +294,10 @@ int run_eval_identification(const IdentificationArgs& args) {
     series.push_back({(two ? "one hand, " : "") + list, open_set_det(one.curve, true), 0, false});
     if (fused) series.push_back({"two hands (" + std::string(to_string(fusion)) + "), rank 1", open_set_det(fused->curve), 0, false});
     DetPlotOptions plot;
-    plot.title = "Open-set: " + fs::path(args.manifest).parent_path().filename().string() + " (G " +
+    // The set's name: the manifest's own (a split such as polyu-nir-roi.validate.csv) or its folder's.
+    const fs::path m(args.manifest);
+    const std::string set = m.stem() == "MANIFEST" ? fs::absolute(m).parent_path().filename().string() : m.stem().string();
+    plot.title = "Open-set: " + set + " (G " +
                  std::to_string(one.searches.identities) + ")";
     plot.x_label = "FPIR (false positive identification rate)";
     plot.y_label = "FNIR (false negative identification rate)";
