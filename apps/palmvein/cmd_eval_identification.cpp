@@ -97,6 +97,38 @@ Block measure(SearchScores searches, const IdentificationArgs& args, const Repor
   return b;
 }
 
+// The model checked on identities it was not fitted to: fitted to the comparisons of the mated
+// searches and of half the non-mated persons, FPIR measured on the other half's searches.
+nlohmann::json held_out_check(const Block& b, const IdentificationArgs& args, const ReportPlan& plan) {
+  nlohmann::json j;
+  try {
+    const SearchSplit split = split_nonmated(b.searches, args.seed);
+    const std::vector<double> impostor = open_set_scores(split.fit).impostor;
+    const TailModel m = TailModel::fit(impostor, args.tail_fraction);
+    const TailModel x = TailModel::fit(impostor, args.tail_fraction, TailShape::Exponential);
+    std::size_t searches = 0;
+    for (const auto mate : split.check.mate) searches += mate < 0;
+    j["checked_searches"] = searches;
+    j["xi"] = m.xi();
+    nlohmann::json rows = nlohmann::json::array();
+    const std::size_t g = b.searches.identities;
+    for (const std::size_t n : check_sizes(g))
+      for (const double f : plan.check_fpirs) {
+        const double t = m.threshold_for_fpir(static_cast<double>(n), f);
+        const double te = x.threshold_for_fpir(static_cast<double>(n), f);
+        const std::size_t draws = n == g ? 1 : plan.check_draws;
+        rows.push_back({{"gallery", n}, {"modelled_fpir", f}, {"threshold", t},
+                        {"measured_fpir", subsampled_fpir(split.check, n, t, draws, args.seed)},
+                        {"threshold_exponential", te},
+                        {"measured_fpir_exponential", subsampled_fpir(split.check, n, te, draws, args.seed)}});
+      }
+    j["rows"] = rows;
+  } catch (const InvalidArgument& e) {
+    j["error"] = e.what();
+  }
+  return j;
+}
+
 nlohmann::json block_json(const Block& b, const IdentificationArgs& args, const ReportPlan& plan) {
   nlohmann::json j;
   const std::size_t g = b.searches.identities;
@@ -137,6 +169,7 @@ nlohmann::json block_json(const Block& b, const IdentificationArgs& args, const 
                        {"draws", draws}});
     }
   j["model_check"] = check;
+  j["model_check_held_out"] = held_out_check(b, args, plan);
   nlohmann::json modelled = nlohmann::json::array();
   std::vector<double> sizes{static_cast<double>(g)};
   sizes.insert(sizes.end(), std::begin(plan.model_gallery_sizes), std::end(plan.model_gallery_sizes));

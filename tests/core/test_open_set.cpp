@@ -339,3 +339,33 @@ TEST(SubsampledFpir, WholeGalleryAndSingleIdentities) {
   EXPECT_THROW(subsampled_fpir(s, 4, 0.5, 1, 1), InvalidArgument);
   EXPECT_THROW(subsampled_fpir(s, 0, 0.5, 1, 1), InvalidArgument);
 }
+
+TEST(SplitNonmated, DisjointHalvesByIdentity) {
+  // Two mated probes, six non-mated probes of three identities (two each).
+  SearchScores s;
+  s.identities = 2;
+  s.probe_identity = {0, 1, 5, 5, 6, 6, 7, 7};
+  s.mate = {0, 1, -1, -1, -1, -1, -1, -1};
+  for (std::size_t p = 0; p < 8; ++p) s.scores.insert(s.scores.end(), {p / 10.0, p / 10.0 + 0.01});
+  const SearchSplit split = split_nonmated(s, 3);
+  EXPECT_EQ(split.fit.probes() + split.check.probes(), 8u);
+  std::set<std::uint32_t> fit_ids, check_ids;
+  for (std::size_t p = 0; p < split.fit.probes(); ++p)
+    if (split.fit.mate[p] < 0) fit_ids.insert(split.fit.probe_identity[p]);
+  for (std::size_t p = 0; p < split.check.probes(); ++p) {
+    EXPECT_LT(split.check.mate[p], 0);  // only non-mated searches are checked
+    check_ids.insert(split.check.probe_identity[p]);
+    // Rows travel with their probe.
+    const double first = split.check.at(p, 0);
+    EXPECT_DOUBLE_EQ(split.check.at(p, 1), first + 0.01);
+  }
+  EXPECT_EQ(fit_ids.size(), 1u);  // 3 identities: 1 fitted, 2 checked
+  EXPECT_EQ(check_ids.size(), 2u);
+  for (const auto id : fit_ids) EXPECT_EQ(check_ids.count(id), 0u);
+  EXPECT_EQ(std::count(split.fit.mate.begin(), split.fit.mate.end(), -1), 2);
+  EXPECT_NO_THROW(split.fit.check());
+  EXPECT_NO_THROW(split.check.check());
+  SearchScores one = hand_made();
+  one.probe_identity = {0, 1, 2, 3, 3};
+  EXPECT_THROW(split_nonmated(one, 1), InvalidArgument);
+}

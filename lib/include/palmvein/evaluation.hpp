@@ -325,6 +325,16 @@ class PALMVEIN_API TailModel {
 PALMVEIN_API double subsampled_fpir(const SearchScores& searches, std::size_t gallery_size, double t, std::size_t draws,
                                     std::uint64_t seed);
 
+// For a check of the tail model on identities it was not fitted to: the non-mated searches split
+// by their probe identity into two seeded halves. `fit` keeps every mated search and the first
+// half's non-mated searches, `check` the other half's non-mated searches only (same gallery).
+// Throws InvalidArgument when fewer than two non-mated identities are there.
+struct SearchSplit {
+  SearchScores fit;
+  SearchScores check;
+};
+PALMVEIN_API SearchSplit split_nonmated(const SearchScores& searches, std::uint64_t seed);
+
 // ---------------------------------------------------------------------------------------------
 // Drawing a gallery and probes from a manifest, and the searches they make.
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <set>
 #include <string>
 
 #include "evaluation/thresholds.hpp"
@@ -425,6 +426,28 @@ double subsampled_fpir(const SearchScores& s, std::size_t gallery_size, double t
   }
   if (searches == 0) throw InvalidArgument("subsampled FPIR needs non-mated searches");
   return static_cast<double>(accepted) / static_cast<double>(searches);
+}
+
+SearchSplit split_nonmated(const SearchScores& s, std::uint64_t seed) {
+  s.check();
+  std::vector<std::uint32_t> ids;
+  for (std::size_t p = 0; p < s.probes(); ++p)
+    if (s.mate[p] < 0) ids.push_back(s.probe_identity[p]);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (ids.size() < 2) throw InvalidArgument("splitting non-mated searches needs at least two non-mated identities");
+  seeded_shuffle(ids, seed);
+  const std::set<std::uint32_t> checked(ids.begin() + static_cast<std::ptrdiff_t>(ids.size() / 2), ids.end());
+  SearchSplit out;
+  out.fit.identities = out.check.identities = s.identities;
+  for (std::size_t p = 0; p < s.probes(); ++p) {
+    SearchScores& to = s.mate[p] < 0 && checked.count(s.probe_identity[p]) ? out.check : out.fit;
+    to.probe_identity.push_back(s.probe_identity[p]);
+    to.mate.push_back(s.mate[p]);
+    to.scores.insert(to.scores.end(), s.scores.begin() + static_cast<std::ptrdiff_t>(p * s.identities),
+                     s.scores.begin() + static_cast<std::ptrdiff_t>((p + 1) * s.identities));
+  }
+  return out;
 }
 
 }  // namespace v1
