@@ -45,7 +45,6 @@ OpenSetScores open_set_scores(const SearchScores& s) {
     for (std::size_t c = 0; c < s.identities; ++c) {
       if (c == mate) continue;
       if (row[c] >= m.mate_score) ++m.mate_rank;  // ties count against the mate
-      out.impostor.push_back(row[c]);
     }
     out.mated.push_back(m);
   }
