@@ -53,11 +53,11 @@ def main(palmvein):
                 for c in b.get("modelled", []):
                     check(0 <= c["fnir"] <= 1 and c["fnir"] <= c["fnir_exponential"] + 1e-12,
                           name + ": the fitted tail is no heavier than the exponential one at N=%g" % c["gallery"])
-            check(j["two_hands"]["fusion"] == "sum", "default fusion")
+            check(j["two_hands"]["fusion"] == "min", "default fusion")
             check(set(j["fusion_comparison"]) == {"sum", "max", "min"}, "fusion comparison")
             with open(points) as f:
                 rows = list(csv.DictReader(f))
-            check({r["series"] for r in rows} == {"one_hand", "two_hands_sum"}, "point series")
+            check({r["series"] for r in rows} == {"one_hand", "two_hands_min"}, "point series")
             with open(det, "rb") as f:
                 check(f.read(8) == b"\x89PNG\r\n\x1a\n", "plot is a PNG")
 

@@ -226,9 +226,9 @@ struct OpenSetScores {
   std::vector<MatedSearch> mated;
   std::vector<double> nonmated_best;  // the best candidate score of each non-mated search
   // Every comparison of the non-mated searches (probe, identity): the per-comparison impostor
-  // scores the tail model is fitted to. Mated searches' non-mate columns are left out: they are
-  // all cross-session here (gallery session 1, probes session 2) and score lower than the
-  // non-mated probes' comparisons, which would make the tail too light for FPIR.
+  // scores the tail model is fitted to. Mated searches' non-mate columns are left out: FPIR is
+  // about non-mated searches, and with a session-1 gallery the mated ones are all cross-session,
+  // another population than the non-mated probes' comparisons.
   std::vector<double> impostor;
 };
 // Reduces a score matrix to the above. Throws InvalidArgument (via check()) for a bad matrix.
