@@ -367,6 +367,62 @@ void bind_metrics(py::module_& m) {
     }
     return out;
   }, py::arg("genuine"), py::arg("impostor"), "The DET curve as an (n, 3) array: threshold, FMR, FNMR.");
+
+  // Open-set identification (docs/open-set.md) from the scores of searches someone else ran.
+  py::class_<FnirAtFpir>(m, "FnirAtFpir")
+      .def_readonly("target_fpir", &FnirAtFpir::target_fpir)
+      .def_readonly("threshold", &FnirAtFpir::threshold)
+      .def_readonly("fpir", &FnirAtFpir::fpir)
+      .def_readonly("fnir", &FnirAtFpir::fnir)
+      .def_readonly("fnir_list", &FnirAtFpir::fnir_list)
+      .def_readonly("reliable", &FnirAtFpir::reliable);
+  py::class_<OpenSetMetrics>(m, "OpenSetMetrics", "FNIR at FPIR and the CMC (ISO/IEC 19795-1; ../shared/PROTOCOL.md).")
+      .def_readonly("mated_probes", &OpenSetMetrics::mated_probes)
+      .def_readonly("nonmated_probes", &OpenSetMetrics::nonmated_probes)
+      .def_readonly("candidate_list", &OpenSetMetrics::candidate_list)
+      .def_readonly("fnir_at_fpir", &OpenSetMetrics::fnir_at_fpir)
+      .def_property_readonly("cmc", [](const OpenSetMetrics& o) {
+        return py::array_t<double>(static_cast<py::ssize_t>(o.cmc.size()), o.cmc.data());
+      })
+      .def("at", &OpenSetMetrics::at, py::arg("target_fpir"), py::return_value_policy::copy);
+  m.def("open_set_metrics", [to_vector](const py::array_t<double, py::array::c_style | py::array::forcecast>& mate_scores,
+                                        const py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>& mate_ranks,
+                                        const py::array_t<double, py::array::c_style | py::array::forcecast>& nonmated_best,
+                                        std::size_t candidate_list, std::size_t cmc_ranks) {
+    if (mate_ranks.ndim() != 1 || mate_ranks.size() != mate_scores.size())
+      throw InvalidArgument("mate_scores and mate_ranks must be 1-D arrays of one length");
+    OpenSetScores scores;
+    const auto mated = to_vector(mate_scores);
+    for (std::size_t i = 0; i < mated.size(); ++i) {
+      if (mate_ranks.data()[i] < 1) throw InvalidArgument("mate ranks start at 1");
+      scores.mated.push_back(MatedSearch{mated[i], static_cast<std::size_t>(mate_ranks.data()[i])});
+    }
+    scores.nonmated_best = to_vector(nonmated_best);
+    py::gil_scoped_release release;
+    return open_set_metrics(scores, candidate_list, cmc_ranks);
+  }, py::arg("mate_scores"), py::arg("mate_ranks"), py::arg("nonmated_best"), py::arg("candidate_list") = 10,
+     py::arg("cmc_ranks") = 20,
+     "Open-set metrics from mated searches (the mate's score and rank, 1 = first) and the best score of "
+     "each non-mated search.");
+  py::enum_<TailShape>(m, "TailShape").value("Fitted", TailShape::Fitted).value("Exponential", TailShape::Exponential);
+  py::class_<TailModel>(m, "TailModel",
+                        "Generalised Pareto tail of impostor scores (peaks over threshold): FPIR at gallery sizes "
+                        "beyond the data (docs/open-set.md).")
+      .def_static("fit", [to_vector](const py::array_t<double, py::array::c_style | py::array::forcecast>& impostor,
+                                     double tail_fraction, TailShape shape) {
+        auto scores = to_vector(impostor);
+        py::gil_scoped_release release;
+        return TailModel::fit(std::move(scores), tail_fraction, shape);
+      }, py::arg("impostor"), py::arg("tail_fraction") = 0.02, py::arg("shape") = TailShape::Fitted)
+      .def_property_readonly("u", &TailModel::u)
+      .def_property_readonly("xi", &TailModel::xi)
+      .def_property_readonly("sigma", &TailModel::sigma)
+      .def_property_readonly("zeta", &TailModel::zeta)
+      .def_property_readonly("exceedances", &TailModel::exceedances)
+      .def("tail_probability", &TailModel::tail_probability, py::arg("t"))
+      .def("threshold_for_tail", &TailModel::threshold_for_tail, py::arg("p"))
+      .def("fpir", &TailModel::fpir, py::arg("gallery_size"), py::arg("t"))
+      .def("threshold_for_fpir", &TailModel::threshold_for_fpir, py::arg("gallery_size"), py::arg("target"));
 }
 
 // palmvein.bench: the synthetic gallery of `palmvein bench identify` (docs/identification.md), or one

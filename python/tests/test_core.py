@@ -173,6 +173,25 @@ def test_metrics_from_score_arrays():
     assert np.all(np.diff(det[:, 1]) >= 0) and np.all(np.diff(det[:, 2]) <= 0)  # FMR up, FNMR down
 
 
+def test_open_set_metrics_and_tail_model():
+    # 4 mated searches (mate scores/ranks), 4 non-mated searches (best scores), hand-checked:
+    # at FPIR <= 1e-2 the threshold must exceed every non-mated best (0.6), so the mates at 0.55
+    # (rank 1) and 0.5 (rank 2) are missed: FNIR 2/4 at rank 1.
+    m = palmvein.open_set_metrics([0.9, 0.8, 0.55, 0.5], [1, 1, 1, 2], [0.3, 0.4, 0.6, 0.2], candidate_list=3)
+    assert (m.mated_probes, m.nonmated_probes) == (4, 4)
+    assert m.at(1e-2).fnir == pytest.approx(0.5) and m.at(1e-2).fpir == 0
+    assert list(m.cmc[:2]) == [0.75, 1.0]
+    with pytest.raises(palmvein.InvalidArgument):
+        palmvein.open_set_metrics([0.9], [0], [0.1])
+    rng = np.random.default_rng(3)
+    impostor = rng.exponential(0.05, 200000)
+    tail = palmvein.TailModel.fit(impostor, 0.02, palmvein.TailShape.Exponential)
+    t = tail.threshold_for_fpir(1000, 0.01)
+    assert tail.fpir(1000, t) == pytest.approx(0.01, rel=1e-3)
+    assert tail.tail_probability(t) == pytest.approx(1 - (1 - 0.01) ** (1 / 1000), rel=1e-2)
+    assert tail.fpir(10 ** 6, t) > tail.fpir(1000, t)
+
+
 def test_gallery_enrol_list_and_errors(tmp_path, palms):
     key = str(tmp_path / "k.key")
     gallery = palmvein.Gallery.open(str(tmp_path / "g.db"), key_file=key)
