@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
   python3 xvfb xauth
+  help2man
 )
 missing=()
 for p in "${packages[@]}"; do

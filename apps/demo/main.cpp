@@ -20,6 +20,7 @@
 #include "palmvein/enrollment.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/sensor.hpp"
+#include "palmvein/version.hpp"
 
 namespace {
 
@@ -235,6 +236,7 @@ int main(int argc, char** argv) {
   app.add_option("--screenshot", args.screenshot, "Save the last window image to this file (PNG)");
   app.add_option("--press", args.press, "Keys to press automatically, in order (e.g. ev)");
   cli::add_threshold_args(&app, args.threshold);
+  app.set_version_flag("--version", std::string("palmvein-demo ") + palmvein::version_string());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
