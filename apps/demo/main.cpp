@@ -93,7 +93,6 @@ int run(const Args& a) {
   const TemplateExtractor extractor;
   EnrollmentOptions enrol_options;
   enrol_options.samples = a.samples;
-  enrol_options.consistency_threshold = cli::consistency_threshold();
 
   cv::namedWindow(kWindow, cv::WINDOW_AUTOSIZE);
   Mode mode = Mode::Idle;

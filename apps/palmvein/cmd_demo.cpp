@@ -85,7 +85,6 @@ int run_demo(const DemoArgs& a) {
   EnrollmentOptions options;
   options.samples = a.samples;
   options.max_frames = 60;
-  options.consistency_threshold = consistency_threshold();
 
   Row enrol{"enrol", "enrolled"}, genuine{"verify, genuine", "accepted"}, impostor{"verify, impostor", "accepted"},
       ident_known{"identify, enrolled", "found"}, ident_unknown{"identify, unknown", "found"};

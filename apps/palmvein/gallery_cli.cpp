@@ -143,8 +143,6 @@ DecisionThreshold resolve_threshold(const ThresholdArgs& args) {
   return args.threshold ? DecisionThreshold::at_score(*args.threshold) : from_fmr;
 }
 
-double consistency_threshold() { return Calibration::builtin().threshold_for_fmr(kConsistencyFmr); }
-
 std::string format_fmr(double fmr) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.1e", fmr);

@@ -336,3 +336,15 @@ TEST_F(GalleryDecisions, IdentifyFindsTheEnrolledPalmAndNotAStranger) {
   ASSERT_EQ(miss.candidates.size(), 1u);
   EXPECT_LT(miss.candidates[0].score, threshold.score);
 }
+
+// The enrolment policy's real default lives in the library (not in each front end): samples must agree
+// at the calibrated score for kEnrollmentConsistencyFmr, a check that is on unless a caller turns it off.
+TEST(EnrollmentDefaults, ConsistencyThresholdIsTheCalibratedScore) {
+  const EnrollmentOptions options;
+  EXPECT_DOUBLE_EQ(options.consistency_threshold, Calibration::builtin().threshold_for_fmr(kEnrollmentConsistencyFmr));
+  EXPECT_DOUBLE_EQ(options.consistency_threshold, default_consistency_threshold());
+  EXPECT_GT(options.consistency_threshold, 0.0);
+  // Looser than a verification threshold (FMR 1e-4), as docs/gallery.md says.
+  EXPECT_LT(options.consistency_threshold, DecisionThreshold::at_fmr(1e-4).score);
+  EXPECT_NO_THROW(options.check());
+}

@@ -24,13 +24,20 @@
 
 PALMVEIN_NAMESPACE_BEGIN
 
+// The default consistency threshold of an enrolment: the built-in calibration's score at this
+// false-match rate per comparison. Looser than verification (samples of one capture session agree
+// better than later probes), but one bad sample is caught (docs/gallery.md, "Cross-check").
+inline constexpr double kEnrollmentConsistencyFmr = 1e-2;
+// Calibration::builtin().threshold_for_fmr(kEnrollmentConsistencyFmr).
+PALMVEIN_API double default_consistency_threshold();
+
 struct PALMVEIN_API EnrollmentOptions {
   int samples = 3;           // good frames (templates) to keep per enrolment, K (1..16)
   int max_frames = 60;       // give up after this many frames in total (>= samples)
   float min_quality = 0.0f;  // frames whose ROI quality (0..1) is below this are rejected
   // Every pair of kept samples must score at least this (Matcher similarity). Samples that disagree
-  // mean the palm changed (another person, other hand) or a sample is bad.
-  double consistency_threshold = 0.0;
+  // mean the palm changed (another person, other hand) or a sample is bad. 0 checks nothing.
+  double consistency_threshold = default_consistency_threshold();
   // How many single disagreeing samples may be dropped and re-captured before the enrolment fails.
   int max_outliers = 2;
   // Throws InvalidArgument when a field is out of range.
