@@ -99,10 +99,12 @@ class PALMVEIN_API IdentificationIndex {
   // not a matcher score.
   std::vector<Candidate> prefilter(const Template& probe, std::size_t m) const;
 
-  // The rank-1 candidate if its score reaches `threshold`, else nothing. For a threshold at a target
-  // false-match rate per comparison use DecisionThreshold::at_fmr(fmr).score (calibration.hpp); a
-  // 1:N search makes N comparisons: the chance of some false match grows about N times.
+  // The rank-1 candidate if its score reaches `threshold`, else nothing.
   std::optional<Candidate> identify(const Template& probe, double threshold) const;
+  // The same with the threshold of the built-in calibration for a target false-match rate per
+  // comparison (DecisionThreshold::at_fmr(fmr), calibration.hpp). Note that a 1:N search makes N
+  // comparisons: the chance of some false match grows about N times.
+  std::optional<Candidate> identify_at_fmr(const Template& probe, double fmr) const;
 
  private:
   struct Impl;
