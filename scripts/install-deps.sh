@@ -11,7 +11,8 @@ packages=(
   libsqlite3-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
-  python3 xvfb xauth
+  python3 python3-dev pybind11-dev python3-numpy python3-pytest python3-distributed python3-dask
+  xvfb xauth
   help2man
 )
 missing=()

@@ -9,3 +9,9 @@ cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
 cmake -S "$source_dir" -B "$work/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/build" >/dev/null
 "$work/build/consumer"
+# The Python package, where it was built, imports from the install prefix (not the build tree).
+python_init=$(find "$work/prefix" -path '*/dist-packages/palmvein/__init__.py' | head -n 1)
+if [ -n "$python_init" ]; then
+  (cd "$work" && PYTHONPATH="$(dirname "$(dirname "$python_init")")" "${PYTHON3:-/usr/bin/python3}" -c \
+    "import palmvein, palmvein.cluster, sys; assert palmvein.__file__.startswith('$work/prefix'), palmvein.__file__; print('python package', palmvein.__version__)")
+fi

@@ -112,7 +112,7 @@ BenchGallery build_bench_gallery(IdentificationIndex& index, const BenchGalleryO
   for (const auto& p : source_palms) sources.push_back(p.front());
   const MosaicMaker maker(std::move(sources), o.mosaic);
   index.clear();
-  index.reserve(o.size);
+  if (!o.keep) index.reserve(o.size);
   // Mates at evenly spread positions.
   std::vector<std::size_t> mate_at(o.probes);
   for (std::size_t i = 0; i < o.probes; ++i) mate_at[i] = (2 * i + 1) * o.size / (2 * o.probes);
@@ -124,16 +124,18 @@ BenchGallery build_bench_gallery(IdentificationIndex& index, const BenchGalleryO
     const std::size_t n = std::min(kBatch, o.size - start);
     std::atomic<std::size_t> next{0};
     run_threads(threads, [&](unsigned) {
-      for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) batch[i] = maker.make(start + i);
+      for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1))
+        if (!o.keep || o.keep(start + i)) batch[i] = maker.make(start + i);
     });
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t entry = start + i;
       if (next_mate < o.probes && mate_at[next_mate] == entry) {
-        index.add(kMateIdBase + next_mate, probe_palms[next_mate][0]);
+        if (!o.keep || o.keep(kMateIdBase + next_mate)) index.add(kMateIdBase + next_mate, probe_palms[next_mate][0]);
         ++next_mate;
-      } else {
+      } else if (batch[i]) {
         index.add(entry, *batch[i]);
       }
+      batch[i].reset();
     }
   }
   for (const auto& p : absent_palms) g.absent_probes.push_back(p.front());

@@ -33,6 +33,10 @@ struct BenchGalleryOptions {
   unsigned threads = 0;             // rendering and building threads (0: hardware concurrency)
   ImageKind kind = ImageKind::FullHand;  // what the renderer returns
   MosaicOptions mosaic;
+  // When set, only the entries whose id it accepts are added (mates and mosaics alike): one shard of
+  // the gallery, the rest of which lives elsewhere (palmvein.cluster). The ids, mosaics and mates are
+  // those of the whole gallery, so the union of all shards is the unfiltered gallery.
+  std::function<bool(std::uint64_t id)> keep;
   // Throws InvalidArgument when a field is out of range.
   void check() const;
 };
