@@ -60,6 +60,12 @@ endif()
 
 # --- man pages: help2man from each program's --help and --version (Debian package help2man) ----------
 # Made in the build when help2man is there, so a --help that help2man cannot read fails the build.
+# Man pages and udev rules run the built tool; sanitizer builds (test-only, never installed) skip
+# both, so that a sanitizer report at exit cannot break their build.
+set(palmvein_run_tools ON)
+if(CMAKE_CROSSCOMPILING OR PALMVEIN_SANITIZE OR PALMVEIN_TSAN)
+  set(palmvein_run_tools OFF)
+endif()
 find_program(PALMVEIN_HELP2MAN help2man)
 set(palmvein_man_pages)
 function(palmvein_man_page target page summary)
@@ -71,7 +77,7 @@ function(palmvein_man_page target page summary)
     DEPENDS ${target} VERBATIM)
   set(palmvein_man_pages ${palmvein_man_pages} ${out} PARENT_SCOPE)
 endfunction()
-if(PALMVEIN_HELP2MAN AND NOT CMAKE_CROSSCOMPILING)
+if(PALMVEIN_HELP2MAN AND palmvein_run_tools)
   if(TARGET palmvein_cli)
     palmvein_man_page(palmvein_cli palmvein "palm-vein recognition: capture, enrol, verify, identify, evaluate")
   endif()
@@ -89,7 +95,7 @@ endif()
 # --- udev rules: the CLI's `palmvein udev-rules` output, from the one table of USB ids -------------
 # Relative to the prefix: /usr/lib/udev/rules.d for a Debian package (prefix /usr).
 set(PALMVEIN_UDEV_RULES_DIR lib/udev/rules.d CACHE STRING "Where the udev rules are installed (relative: under the prefix)")
-if(TARGET palmvein_cli AND TARGET palmvein_drivers AND NOT CMAKE_CROSSCOMPILING)
+if(TARGET palmvein_cli AND TARGET palmvein_drivers AND palmvein_run_tools)
   set(rules ${PROJECT_BINARY_DIR}/udev/70-palmvein.rules)
   add_custom_command(OUTPUT ${rules}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/udev
