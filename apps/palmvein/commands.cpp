@@ -16,6 +16,7 @@ std::span<const CommandEntry> command_table() {
       CommandEntry{"identify", add_identify_command}, CommandEntry{"list", add_list_command},
       CommandEntry{"delete", add_delete_command},     CommandEntry{"bench", add_bench_command},
       CommandEntry{"demo", add_demo_command},
+      CommandEntry{"eval-identification", add_eval_identification_command},
   };
   return table;
 }

@@ -113,12 +113,15 @@ struct DetSeries {
   std::string label;           // legend text, e.g. "all pairs"
   std::vector<DetPoint> curve; // from det_curve()
   double eer = 0;              // marked on the curve
+  bool mark_eer = true;        // false: no EER mark or legend figure (e.g. open-set FPIR/FNIR curves)
 };
 
 struct PALMVEIN_API DetPlotOptions {
   int width = 900;    // pixels
   int height = 700;   // pixels
   std::string title = "DET curve";
+  std::string x_label = "FMR (false match rate)";
+  std::string y_label = "FNMR (false non-match rate)";
   // Throws InvalidArgument when a field is out of range.
   void check() const;
 };
@@ -190,6 +193,194 @@ struct Rank1 {
   double accuracy() const noexcept { return probes ? static_cast<double>(identified) / probes : 0.0; }
 };
 PALMVEIN_API Rank1 rank1_identification(const Manifest& manifest, const PairScores& scores);
+
+// ---------------------------------------------------------------------------------------------
+// Open-set identification (1:N), ISO/IEC 19795-1 and NIST FRVT 1:N (PROTOCOL.md "Open-set
+// identification"). A search compares a probe with every gallery identity; an identity's score is
+// the best over its templates (and, for a person enrolled with two hands, the fusion of the two
+// hands' scores). A probe is *mated* when its identity is enrolled, *non-mated* when it is not.
+//   FPIR(t)    = share of non-mated probes whose best candidate scores >= t
+//   FNIR(t, L) = share of mated probes whose mate is not among the best L candidates with a score >= t
+// Ranks count ties against the mate (like rank1_identification): mate rank = 1 + the number of
+// other identities scoring at least as high.
+
+// Scores of probes against gallery identities. Values; thread-safety as for PairScores.
+struct PALMVEIN_API SearchScores {
+  std::size_t identities = 0;           // gallery identities (columns)
+  std::vector<std::uint32_t> probe_identity;  // per probe: an id naming its identity (palm or person)
+  std::vector<std::int64_t> mate;       // per probe: the column of its identity, or -1 (non-mated)
+  std::vector<double> scores;           // probes x identities, row-major
+
+  std::size_t probes() const noexcept { return mate.size(); }
+  double at(std::size_t probe, std::size_t identity) const noexcept { return scores[probe * identities + identity]; }
+  // Throws InvalidArgument when the sizes disagree or a mate column is out of range.
+  void check() const;
+};
+
+// What the open-set metrics need of each search.
+struct MatedSearch {
+  double mate_score = 0;      // the mate identity's score
+  std::size_t mate_rank = 0;  // 1 + identities (other than the mate) scoring >= mate_score
+};
+struct OpenSetScores {
+  std::vector<MatedSearch> mated;
+  std::vector<double> nonmated_best;  // the best candidate score of each non-mated search
+  // Every comparison of the non-mated searches (probe, identity): the per-comparison impostor
+  // scores the tail model is fitted to. Mated searches' non-mate columns are left out: FPIR is
+  // about non-mated searches, and with a session-1 gallery the mated ones are all cross-session,
+  // another population than the non-mated probes' comparisons.
+  std::vector<double> impostor;
+};
+// Reduces a score matrix to the above. Throws InvalidArgument (via check()) for a bad matrix.
+PALMVEIN_API OpenSetScores open_set_scores(const SearchScores& searches);
+
+inline constexpr double kReportedFpirs[] = {1e-2, 1e-3};
+
+struct FnirAtFpir {
+  double target_fpir = 0;  // 1e-2, 1e-3
+  double threshold = 0;    // the lowest threshold with FPIR <= target (the FNMR@FMR rule of verification_metrics)
+  double fpir = 0;         // measured at that threshold
+  double fnir = 0;         // rank 1
+  double fnir_list = 0;    // mate anywhere in the candidate list of length L (score >= threshold)
+  bool reliable = false;   // nonmated_probes * target_fpir >= 10
+};
+
+struct PALMVEIN_API OpenSetMetrics {
+  std::size_t mated_probes = 0;
+  std::size_t nonmated_probes = 0;
+  std::size_t candidate_list = 0;       // L of fnir_list
+  std::vector<FnirAtFpir> fnir_at_fpir;  // one per kReportedFpirs
+  std::vector<double> cmc;              // cmc[k-1]: share of mated probes with mate rank <= k (no threshold)
+  // The entry for `target` (one of kReportedFpirs); throws InvalidArgument for another value.
+  const FnirAtFpir& at(double target) const;
+};
+
+// Throws InvalidArgument for no mated or no non-mated searches, L = 0 or cmc_ranks = 0.
+PALMVEIN_API OpenSetMetrics open_set_metrics(const OpenSetScores& scores, std::size_t candidate_list = 10,
+                                             std::size_t cmc_ranks = 20);
+
+struct OpenSetPoint {
+  double threshold = 0;
+  double fpir = 0;
+  double fnir = 0;       // rank 1
+  double fnir_list = 0;  // candidate list of length L
+};
+// One point per distinct score, thresholds from high to low (FPIR rising, FNIR falling).
+PALMVEIN_API std::vector<OpenSetPoint> open_set_curve(const OpenSetScores& scores, std::size_t candidate_list = 10);
+
+// The curve as DET points (fmr = FPIR, fnmr = rank-1 FNIR or, with `list`, the list FNIR), for draw_det_plot().
+PALMVEIN_API std::vector<DetPoint> open_set_det(std::span<const OpenSetPoint> curve, bool list = false);
+
+// ---------------------------------------------------------------------------------------------
+// FPIR beyond the measured gallery size: a generalised Pareto tail (peaks over threshold; Pickands,
+// "Statistical inference using extreme order statistics", Ann. Statist. 1975; Davison & Smith,
+// JRSS B 1990) fitted by probability-weighted moments (Hosking & Wallis, "Parameter and quantile
+// estimation for the generalized Pareto distribution", Technometrics 1987) to the per-comparison
+// impostor scores above their (1 - tail_fraction) quantile u:
+//   P(S >= t) = zeta * (1 + xi (t - u) / sigma)^(-1/xi)   for t > u (the empirical share below u),
+// and, for a gallery of N identities compared independently,
+//   FPIR(N, t) = 1 - (1 - p(t))^N
+//   FNIR(N, t) = mean over mated searches of [mate < t ? 1 : 1 - (1 - p(mate))^(N - 1)]
+// (the mate is missed when below t or beaten by any of N - 1 impostors). Assumptions: the
+// comparisons of one search are independent draws from one impostor distribution (a real gallery
+// has correlated impostors and a few lookalikes); an identity's score is the max over its templates
+// as in the data; the mated score distribution does not change with N.
+// The fitted shape often comes out negative (a bounded tail: no impostor above u - sigma / xi), which
+// the data cannot prove for scores beyond their largest; TailShape::Exponential fixes xi = 0 (sigma
+// = the mean excess, its maximum-likelihood value), the lightest unbounded tail, as the cautious
+// variant. Hand-written: no Debian C++ library fits a GPD.
+enum class TailShape { Fitted, Exponential };
+
+class PALMVEIN_API TailModel {
+ public:
+  // Fits the tail to the top max(ceil(tail_fraction * n), 50) of the n scores. Throws
+  // InvalidArgument when that is more than half of them, for a tail fraction outside (0, 0.5], or
+  // a fit outside the PWM estimator's range (xi >= 0.5).
+  static TailModel fit(std::vector<double> impostor, double tail_fraction = 0.02, TailShape shape = TailShape::Fitted);
+
+  double u() const noexcept { return u_; }
+  double xi() const noexcept { return xi_; }        // shape (< 0: a finite upper end point)
+  double sigma() const noexcept { return sigma_; }  // scale
+  double zeta() const noexcept { return zeta_; }    // share of impostor scores above u
+  std::size_t exceedances() const noexcept { return exceedances_; }
+  std::size_t comparisons() const noexcept { return sorted_.size(); }
+
+  // Per-comparison P(S >= t): empirical at or below u, the GPD above.
+  double tail_probability(double t) const;
+  // The score whose tail probability is p (0 < p <= 1); for p above zeta the empirical quantile.
+  double threshold_for_tail(double p) const;
+  double fpir(double gallery_size, double t) const;
+  // The threshold at which fpir(gallery_size, t) = target.
+  double threshold_for_fpir(double gallery_size, double target) const;
+  double fnir(std::span<const MatedSearch> mated, double gallery_size, double t) const;
+
+ private:
+  std::vector<double> sorted_;
+  double u_ = 0, xi_ = 0, sigma_ = 0, zeta_ = 0;
+  std::size_t exceedances_ = 0;
+};
+
+// The measured FPIR of smaller galleries: `draws` seeded random subsets of `gallery_size` of the
+// searches' identities, the share of (non-mated search, subset) pairs whose best score is >= t.
+// Checks TailModel::fpir() where the data reach. Throws InvalidArgument for a size of 0 or above
+// identities, no draws or no non-mated searches.
+PALMVEIN_API double subsampled_fpir(const SearchScores& searches, std::size_t gallery_size, double t, std::size_t draws,
+                                    std::uint64_t seed);
+
+// For a check of the tail model on identities it was not fitted to: the non-mated searches split
+// by their probe identity into two seeded halves. `fit` keeps every mated search and the first
+// half's non-mated searches, `check` the other half's non-mated searches only (same gallery).
+// Throws InvalidArgument when fewer than two non-mated identities are there.
+struct SearchSplit {
+  SearchScores fit;
+  SearchScores check;
+};
+PALMVEIN_API SearchSplit split_nonmated(const SearchScores& searches, std::uint64_t seed);
+
+// ---------------------------------------------------------------------------------------------
+// Drawing a gallery and probes from a manifest, and the searches they make.
+
+struct PALMVEIN_API OpenSetProtocol {
+  // 0: the gallery is session 1 of each palm (the manifest needs sessions); k > 0: the first k
+  // samples of each palm in manifest order. Mated probes are the palm's other samples.
+  std::size_t gallery_samples = 0;
+  double nonmated_fraction = 0.5;  // share of persons held out of the gallery (all their samples probe)
+  std::uint64_t seed = 1;          // draws the held-out persons and the chimeric pairing
+  // Persons: one palm each, or two (left, right): by subject (the manifest's own L and R palms of a
+  // subject; subjects without both are left out) or chimeric (distinct palms paired by the seed).
+  enum class Persons { OnePalm, SubjectHands, Chimeric } persons = Persons::OnePalm;
+  void check() const;
+};
+
+// Manifest indices of a drawn protocol. For two-hand persons, hand 0 is the person's left hand
+// (the first palm of the pair), hand 1 the right.
+struct OpenSetDesign {
+  struct Person {
+    std::vector<std::uint32_t> palms;  // 1 or 2 palm ids (indices into palm_names)
+    bool enrolled = false;
+  };
+  std::vector<std::string> palm_names;  // "subject/hand"
+  std::vector<Person> persons;
+  std::vector<std::vector<std::size_t>> gallery_images;  // per palm: its gallery images
+  std::vector<std::vector<std::size_t>> probe_images;    // per palm: its probe images
+  std::size_t enrolled_persons() const noexcept;
+};
+// Throws InvalidArgument when the draw leaves no enrolled or no held-out person, or a gallery palm
+// without probes (e.g. a manifest without sessions under gallery_samples = 0).
+PALMVEIN_API OpenSetDesign draw_open_set(const Manifest& manifest, const OpenSetProtocol& protocol);
+
+// Score-level fusion of the two hands' scores.
+enum class HandFusion { Sum, Max, Min };
+PALMVEIN_API std::string_view to_string(HandFusion fusion) noexcept;
+
+// The searches of one hand (`hand` 0 or 1 of each person) against the gallery of that hand of the
+// enrolled persons; probes are the images of that hand of every person (its probe images for an
+// enrolled person, all its images for a held-out one).
+PALMVEIN_API SearchScores one_hand_searches(const OpenSetDesign& design, const PairScores& scores, std::size_t hand = 0);
+// Two-hand searches: a person's k-th probe pairs the k-th probe images of its two hands (as many as
+// the hand with fewer has); an identity's score is the fusion of the two hands' identity scores.
+// Throws InvalidArgument when the persons do not have two hands.
+PALMVEIN_API SearchScores two_hand_searches(const OpenSetDesign& design, const PairScores& scores, HandFusion fusion);
 
 // ---------------------------------------------------------------------------------------------
 // The whole protocol on one manifest.

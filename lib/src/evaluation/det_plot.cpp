@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // DET plots (Martin et al., "The DET curve in assessment of detection task performance",
-// Eurospeech 1997), drawn with OpenCV on log-log axes: FNMR against FMR.
+// Eurospeech 1997), drawn with OpenCV on log-log axes: FNMR against FMR (or, with other axis labels,
+// open-set FNIR against FPIR).
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -115,11 +116,11 @@ std::vector<std::uint8_t> draw_det_plot(std::span<const DetSeries> series, const
 
   // Axis labels and title.
   {
-    const std::string xl = "FMR (false match rate)";
+    const std::string& xl = options.x_label;
     int base = 0;
     const cv::Size sz = cv::getTextSize(xl, face, 0.6, 1, &base);
     cv::putText(img, xl, {(left + right - sz.width) / 2, options.height - 18}, face, 0.6, st.axis, 1, cv::LINE_AA);
-    const std::string yl = "FNMR (false non-match rate)";
+    const std::string& yl = options.y_label;
     const cv::Size ysz = cv::getTextSize(yl, face, 0.6, 1, &base);
     cv::Mat label(ysz.height + base + 6, ysz.width + 4, CV_8UC3, st.background);
     cv::putText(label, yl, {2, ysz.height + 2}, face, 0.6, st.axis, 1, cv::LINE_AA);
@@ -145,10 +146,11 @@ std::vector<std::uint8_t> draw_det_plot(std::span<const DetSeries> series, const
     }
     cv::polylines(plot, poly, false, colour, 2, cv::LINE_AA);
     const double eer = series[k].eer;
-    if (eer > 0) cv::circle(img, pt(eer, eer), 6, colour, 2, cv::LINE_AA);
+    if (series[k].mark_eer && eer > 0) cv::circle(img, pt(eer, eer), 6, colour, 2, cv::LINE_AA);
 
     char text[160];
-    std::snprintf(text, sizeof text, "%s (EER %.3g%%)", series[k].label.c_str(), 100 * eer);
+    if (series[k].mark_eer) std::snprintf(text, sizeof text, "%s (EER %.3g%%)", series[k].label.c_str(), 100 * eer);
+    else std::snprintf(text, sizeof text, "%s", series[k].label.c_str());
     const int ly = top + 22 + static_cast<int>(k) * 22;
     int base = 0;
     const cv::Size sz = cv::getTextSize(text, face, st.font, 1, &base);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "evaluation/thresholds.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
 
@@ -39,6 +40,20 @@ double variance_of(const std::vector<double>& v, double mean) {
 }
 
 }  // namespace
+
+namespace internal {
+
+double threshold_for_rate(const std::vector<double>& sorted, double target) {
+  // The lowest threshold with rate <= target: just above the (k+1)-th highest score, k =
+  // int(target * n) scores allowed at or above it.
+  const std::size_t n = sorted.size();
+  const auto k = static_cast<std::size_t>(target * static_cast<double>(n));
+  if (k >= n) return sorted[0];
+  const double t = sorted[n - k - 1];
+  return t + 1e-12 * std::max(1.0, std::abs(t));
+}
+
+}  // namespace internal
 
 VerificationMetrics verification_metrics(std::vector<double> gen, std::vector<double> imp) {
   if (gen.empty() || imp.empty()) throw InvalidArgument("verification metrics need genuine and impostor scores");
@@ -85,16 +100,7 @@ VerificationMetrics verification_metrics(std::vector<double> gen, std::vector<do
   m.eer = (best_fmr + best_fnmr) / 2;
   m.eer_threshold = best_t;
   for (const double target : kReportedFmrs) {
-    // The lowest threshold with FMR <= target: just above the (k+1)-th highest impostor score,
-    // k = int(target * ni) impostors allowed at or above it.
-    const auto k = static_cast<std::size_t>(target * static_cast<double>(ni));
-    double t;
-    if (k >= ni) {
-      t = imp[0];
-    } else {
-      const double t_imp = imp[ni - k - 1];
-      t = t_imp + 1e-12 * std::max(1.0, std::abs(t_imp));
-    }
+    const double t = internal::threshold_for_rate(imp, target);
     FnmrAtFmr f;
     f.target_fmr = target;
     f.threshold = t;
