@@ -20,6 +20,7 @@
 #include "palmvein/enrollment.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/sensor.hpp"
+#include "palmvein/version.hpp"
 
 namespace {
 
@@ -85,14 +86,13 @@ int run(const Args& a) {
   }
   const Hand hand = parse_hand(a.hand);
   check_identity_id(a.id);  // the library's rule (Gallery::enroll applies it again): refuse before the window opens
-  const double threshold = cli::resolve_threshold(a.threshold);
+  const DecisionThreshold threshold = cli::resolve_threshold(a.threshold);
   Gallery gallery = cli::open_gallery(a.gallery, true);
   auto sensor = open_sensor(a.sensor);
   sensor->start();
   const TemplateExtractor extractor;
   EnrollmentOptions enrol_options;
   enrol_options.samples = a.samples;
-  enrol_options.consistency_threshold = cli::consistency_threshold();
 
   cv::namedWindow(kWindow, cv::WINDOW_AUTOSIZE);
   Mode mode = Mode::Idle;
@@ -154,26 +154,24 @@ int run(const Args& a) {
           result_colour = kYellow;
         }
       } else if ((mode == Mode::Verify || mode == Mode::Identify) && extracted.ok()) {
-        auto search = make_gallery_search();
         if (mode == Mode::Verify) {
-          search->load(gallery.templates_of(a.id));
-          if (search->template_count() == 0) {
+          try {
+            const VerificationResult r = gallery.verify(a.id, std::nullopt, *extracted.templ, threshold);
+            set_result(std::string(r.accepted ? "ACCEPTED" : "REJECTED") + " as '" + a.id + "' - score " +
+                           format_score(r.score) + (r.accepted ? " >= " : " < ") + format_score(r.threshold.score),
+                       r.accepted ? kGreen : kRed);
+          } catch (const GalleryError& e) {
+            if (e.fault() != GalleryFault::NotFound) throw;
             set_result("'" + a.id + "' is not enrolled: press e first", kRed);
-          } else {
-            const auto best = search->rank(*extracted.templ, 1).front();
-            const bool ok = best.score >= threshold;
-            set_result(std::string(ok ? "ACCEPTED" : "REJECTED") + " as '" + a.id + "' - score " + format_score(best.score) +
-                           (ok ? " >= " : " < ") + format_score(threshold),
-                       ok ? kGreen : kRed);
           }
         } else {
-          search->load(gallery.all_templates());
-          const auto ranked = search->rank(*extracted.templ, 1);
-          if (!ranked.empty() && ranked.front().score >= threshold)
-            set_result("IDENTIFIED: '" + ranked.front().id + "' - score " + format_score(ranked.front().score), kGreen);
+          const IdentificationResult r = gallery.identify(*extracted.templ, threshold);
+          if (r.found())
+            set_result("IDENTIFIED: '" + r.identity->id + "' - score " + format_score(r.identity->score), kGreen);
           else
-            set_result("NOT FOUND" + (ranked.empty() ? std::string(" (empty gallery)")
-                                                     : " - best '" + ranked.front().id + "' " + format_score(ranked.front().score)),
+            set_result("NOT FOUND" + (r.candidates.empty() ? std::string(" (empty gallery)")
+                                                           : " - best '" + r.candidates.front().id + "' " +
+                                                                 format_score(r.candidates.front().score)),
                        kRed);
         }
       }
@@ -237,6 +235,7 @@ int main(int argc, char** argv) {
   app.add_option("--screenshot", args.screenshot, "Save the last window image to this file (PNG)");
   app.add_option("--press", args.press, "Keys to press automatically, in order (e.g. ev)");
   cli::add_threshold_args(&app, args.threshold);
+  app.set_version_flag("--version", std::string("palmvein-demo ") + palmvein::version_string());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

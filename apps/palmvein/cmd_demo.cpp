@@ -77,7 +77,7 @@ std::optional<Template> probe_of(int palm, std::uint64_t seed, int start, const 
 }
 
 int run_demo(const DemoArgs& a) {
-  const double threshold = resolve_threshold(a.threshold);
+  const DecisionThreshold threshold = resolve_threshold(a.threshold);
   std::fprintf(stderr, "palmvein demo: %d synthetic people from the virtual sensor -> gallery '%s'\n", a.people,
                a.gallery.db.c_str());
   Gallery gallery = open_gallery(a.gallery, true);
@@ -85,7 +85,6 @@ int run_demo(const DemoArgs& a) {
   EnrollmentOptions options;
   options.samples = a.samples;
   options.max_frames = 60;
-  options.consistency_threshold = consistency_threshold();
 
   Row enrol{"enrol", "enrolled"}, genuine{"verify, genuine", "accepted"}, impostor{"verify, impostor", "accepted"},
       ident_known{"identify, enrolled", "found"}, ident_unknown{"identify, unknown", "found"};
@@ -121,13 +120,11 @@ int run_demo(const DemoArgs& a) {
     enrolled.push_back(p);
   }
 
-  auto search_all = make_gallery_search();
-  search_all->load(gallery.all_templates());
+  const Identifier identifier = Identifier::load(gallery);
 
   // 2. Verification: the person's own palm (genuine) and the next enrolled person's palm (impostor).
   for (const int p : enrolled) {
-    auto own = make_gallery_search();
-    own->load(gallery.templates_of(person_id(p)));
+    const Verifier own = Verifier::load(gallery, person_id(p));
     for (int t = 0; t < a.attempts; ++t) {
       for (const bool is_genuine : {true, false}) {
         Row& row = is_genuine ? genuine : impostor;
@@ -142,13 +139,12 @@ int run_demo(const DemoArgs& a) {
           ++row.no;
           continue;
         }
-        const double score = own->rank(*probe, 1).front().score;
+        const VerificationResult result = own.verify(*probe, threshold);
         row.add_ms(ms_since(start));
-        const bool accepted = score >= threshold;
-        (accepted ? row.yes : row.no)++;
-        if (accepted == is_genuine) ++row.expected_yes;
-        if (is_genuine) genuine_min = std::min(genuine_min, score);
-        else impostor_max = std::max(impostor_max, score);
+        (result.accepted ? row.yes : row.no)++;
+        if (result.accepted == is_genuine) ++row.expected_yes;
+        if (is_genuine) genuine_min = std::min(genuine_min, result.score);
+        else impostor_max = std::max(impostor_max, result.score);
       }
     }
   }
@@ -167,12 +163,11 @@ int run_demo(const DemoArgs& a) {
         ++row.no;
         continue;
       }
-      const auto ranked = search_all->rank(*probe, 1);
+      const IdentificationResult result = identifier.identify(*probe, threshold);
       row.add_ms(ms_since(start));
-      const bool found = !ranked.empty() && ranked.front().score >= threshold;
-      (found ? row.yes : row.no)++;
-      if (known ? (found && ranked.front().id == person_id(p)) : !found) ++row.expected_yes;
-      if (!known) impostor_max = std::max(impostor_max, ranked.empty() ? 0.0 : ranked.front().score);
+      (result.found() ? row.yes : row.no)++;
+      if (known ? (result.found() && result.identity->id == person_id(p)) : !result.found()) ++row.expected_yes;
+      if (!known) impostor_max = std::max(impostor_max, result.candidates.empty() ? 0.0 : result.candidates.front().score);
     }
   }
 
@@ -181,8 +176,8 @@ int run_demo(const DemoArgs& a) {
     nlohmann::json j;
     j["gallery"] = a.gallery.db;
     j["people"] = a.people;
-    j["threshold"] = threshold;
-    if (!a.threshold.threshold) j["fmr"] = a.threshold.fmr;
+    j["threshold"] = threshold.score;
+    if (threshold.fmr) j["fmr"] = *threshold.fmr;
     j["genuine_min_score"] = genuine_min;
     j["impostor_max_score"] = impostor_max;
     for (const Row* r : rows)
@@ -193,8 +188,8 @@ int run_demo(const DemoArgs& a) {
   }
   std::printf("\npalmvein demo — %zu of %d synthetic people enrolled (%d samples each) in '%s'\n", enrolled.size(),
               a.people, a.samples, a.gallery.db.c_str());
-  std::printf("threshold %s%s; genuine scores >= %s, impostor scores <= %s\n\n", format_score(threshold).c_str(),
-              a.threshold.threshold ? "" : (" (FMR " + format_fmr(a.threshold.fmr) + ")").c_str(),
+  std::printf("threshold %s%s; genuine scores >= %s, impostor scores <= %s\n\n", format_score(threshold.score).c_str(),
+              threshold.fmr ? (" (FMR " + format_fmr(*threshold.fmr) + ")").c_str() : "",
               format_score(genuine_min).c_str(), format_score(impostor_max).c_str());
   std::printf("%-20s %8s %9s %9s %8s %10s\n", "step", "attempts", "accepted", "rejected", "correct", "median ms");
   for (const Row* r : rows)

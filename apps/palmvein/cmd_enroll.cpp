@@ -35,7 +35,7 @@ int enroll_into(const EnrollArgs& a, KeyNotice& key_notice) {
   EnrollmentOptions options;
   options.samples = a.samples;
   options.max_frames = std::max(a.input.max_frames, a.samples);
-  options.consistency_threshold = a.consistency ? *a.consistency : consistency_threshold();
+  if (a.consistency) options.consistency_threshold = *a.consistency;  // default: the library's policy
   options.check();
 
   // Check the id and name, then open the gallery: a bad name, a wrong key or an existing identity

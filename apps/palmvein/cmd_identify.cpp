@@ -22,10 +22,9 @@ struct IdentifyArgs {
 };
 
 int run_identify(const IdentifyArgs& a) {
-  const double threshold = resolve_threshold(a.threshold);
+  const DecisionThreshold threshold = resolve_threshold(a.threshold);
   Gallery gallery = open_gallery_for_reading(a.gallery);
-  auto search = make_gallery_search();
-  search->load(gallery.all_templates());  // decrypts everything; a tampered row is an error here
+  const Identifier identifier = Identifier::load(gallery);  // decrypts everything; a tampered row is an error here
 
   const TemplateExtractor extractor;
   auto source = open_frames(a.input);
@@ -33,32 +32,31 @@ int run_identify(const IdentifyArgs& a) {
   int frames = 0;
   const auto probe = capture_probe(*source, extractor, a.input.max_frames, a.quiet || a.json, reason, &frames);
   if (!probe) throw Error(reason);
-  const auto ranked = search->rank(*probe, static_cast<std::size_t>(a.top));
-  const bool found = !ranked.empty() && ranked.front().score >= threshold;
+  const IdentificationResult result = identifier.identify(*probe, threshold, static_cast<std::size_t>(a.top));
   if (a.json) {
     nlohmann::json j;
-    j["decision"] = found ? "found" : "not-found";
-    j["id"] = found ? nlohmann::json(ranked.front().id) : nlohmann::json(nullptr);
-    j["hand"] = found ? nlohmann::json(std::string(to_string(ranked.front().hand))) : nlohmann::json(nullptr);
-    j["threshold"] = threshold;
-    if (!a.threshold.threshold) j["fmr"] = a.threshold.fmr;
-    j["templates_compared"] = search->template_count();
+    j["decision"] = result.found() ? "found" : "not-found";
+    j["id"] = result.identity ? nlohmann::json(result.identity->id) : nlohmann::json(nullptr);
+    j["hand"] = result.identity ? nlohmann::json(std::string(to_string(result.identity->hand))) : nlohmann::json(nullptr);
+    j["threshold"] = result.threshold.score;
+    if (result.threshold.fmr) j["fmr"] = *result.threshold.fmr;
+    j["templates_compared"] = result.templates_compared;
     j["frames"] = frames;
     nlohmann::json candidates = nlohmann::json::array();
-    for (const auto& c : ranked)
+    for (const auto& c : result.candidates)
       candidates.push_back({{"id", c.id}, {"hand", std::string(to_string(c.hand))}, {"score", c.score}});
     j["candidates"] = candidates;
     std::printf("%s\n", json_text(j).c_str());
-  } else if (ranked.empty()) {
+  } else if (result.candidates.empty()) {
     std::printf("not found: the gallery '%s' is empty\n", escape_text(a.gallery.db).c_str());
   } else {
-    const auto& best = ranked.front();
-    std::printf("%s: '%s' (hand %s) score %s %s threshold %s\n", found ? "found" : "not found", escape_text(best.id).c_str(),
-                std::string(to_string(best.hand)).c_str(), format_score(best.score).c_str(), found ? ">=" : "<",
-                format_score(threshold).c_str());
-    if (!found) std::printf("  (best candidate shown; no identity reaches the threshold)\n");
+    const auto& best = result.candidates.front();
+    std::printf("%s: '%s' (hand %s) score %s %s threshold %s\n", result.found() ? "found" : "not found",
+                escape_text(best.id).c_str(), std::string(to_string(best.hand)).c_str(), format_score(best.score).c_str(),
+                result.found() ? ">=" : "<", format_score(result.threshold.score).c_str());
+    if (!result.found()) std::printf("  (best candidate shown; no identity reaches the threshold)\n");
   }
-  return found ? kExitOk : kExitNo;
+  return result.found() ? kExitOk : kExitNo;
 }
 
 }  // namespace

@@ -25,15 +25,10 @@ struct VerifyArgs {
 
 int run_verify(const VerifyArgs& a) {
   const std::optional<Hand> hand = a.hand.empty() ? std::nullopt : std::optional<Hand>(parse_hand(a.hand));
-  const double threshold = resolve_threshold(a.threshold);
+  const DecisionThreshold threshold = resolve_threshold(a.threshold);
   Gallery gallery = open_gallery_for_reading(a.gallery);
-  const auto stored = gallery.templates_of(a.id, hand);  // decrypts; a tampered row is an error here
-  if (stored.empty())
-    throw GalleryError(GalleryFault::NotFound,
-                       "identity '" + a.id + "'" + (hand ? " (hand " + std::string(to_string(*hand)) + ")" : std::string()) +
-                           " is not enrolled in '" + a.gallery.db + "'");
-  auto search = make_gallery_search();
-  search->load(stored);
+  // Before capture: an identity that is not enrolled, or a tampered row, is an error before anyone presents a palm.
+  const Verifier verifier = Verifier::load(gallery, a.id, hand);
 
   const TemplateExtractor extractor;
   auto source = open_frames(a.input);
@@ -41,27 +36,25 @@ int run_verify(const VerifyArgs& a) {
   int frames = 0;
   const auto probe = capture_probe(*source, extractor, a.input.max_frames, a.quiet || a.json, reason, &frames);
   if (!probe) throw Error(reason);
-  const auto ranked = search->rank(*probe, 1);
-  const IdentityScore& best = ranked.front();
-  const bool accepted = best.score >= threshold;
+  const VerificationResult result = verifier.verify(*probe, threshold);
   if (a.json) {
     nlohmann::json j;
-    j["decision"] = accepted ? "accepted" : "rejected";
-    j["id"] = a.id;
-    j["hand"] = std::string(to_string(best.hand));
-    j["score"] = best.score;
-    j["threshold"] = threshold;
-    if (!a.threshold.threshold) j["fmr"] = a.threshold.fmr;
-    j["templates_compared"] = search->template_count();
+    j["decision"] = result.accepted ? "accepted" : "rejected";
+    j["id"] = result.id;
+    j["hand"] = std::string(to_string(result.hand));
+    j["score"] = result.score;
+    j["threshold"] = result.threshold.score;
+    if (result.threshold.fmr) j["fmr"] = *result.threshold.fmr;
+    j["templates_compared"] = result.templates_compared;
     j["frames"] = frames;
     std::printf("%s\n", json_text(j).c_str());
   } else {
-    const std::string rule = a.threshold.threshold ? "" : " (FMR " + format_fmr(a.threshold.fmr) + ")";
-    std::printf("%s: '%s' (hand %s) score %s %s threshold %s%s\n", accepted ? "accepted" : "rejected", escape_text(a.id).c_str(),
-                std::string(to_string(best.hand)).c_str(), format_score(best.score).c_str(), accepted ? ">=" : "<",
-                format_score(threshold).c_str(), rule.c_str());
+    const std::string rule = result.threshold.fmr ? " (FMR " + format_fmr(*result.threshold.fmr) + ")" : "";
+    std::printf("%s: '%s' (hand %s) score %s %s threshold %s%s\n", result.accepted ? "accepted" : "rejected",
+                escape_text(result.id).c_str(), std::string(to_string(result.hand)).c_str(), format_score(result.score).c_str(),
+                result.accepted ? ">=" : "<", format_score(result.threshold.score).c_str(), rule.c_str());
   }
-  return accepted ? kExitOk : kExitNo;
+  return result.accepted ? kExitOk : kExitNo;
 }
 
 }  // namespace

@@ -137,13 +137,11 @@ void add_threshold_args(CLI::App* cmd, ThresholdArgs& args) {
       ->check(CLI::Range(0.0, 1.0));
 }
 
-double resolve_threshold(const ThresholdArgs& args) {
+DecisionThreshold resolve_threshold(const ThresholdArgs& args) {
   // Checked even when --threshold overrides it: a bad --fmr is bad input either way.
-  const double from_fmr = Calibration::builtin().threshold_for_fmr(args.fmr);
-  return args.threshold ? *args.threshold : from_fmr;
+  const DecisionThreshold from_fmr = DecisionThreshold::at_fmr(args.fmr);
+  return args.threshold ? DecisionThreshold::at_score(*args.threshold) : from_fmr;
 }
-
-double consistency_threshold() { return Calibration::builtin().threshold_for_fmr(kConsistencyFmr); }
 
 std::string format_fmr(double fmr) {
   char buffer[32];

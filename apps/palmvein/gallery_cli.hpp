@@ -61,12 +61,8 @@ struct ThresholdArgs {
   std::optional<double> threshold;   // explicit score threshold (overrides --fmr)
 };
 void add_threshold_args(CLI::App* cmd, ThresholdArgs& args);
-double resolve_threshold(const ThresholdArgs& args);
-
-// The enrolment samples' consistency threshold: the score at this FMR (looser than verification:
-// samples of one capture session agree better than later probes, but one bad sample must be caught).
-inline constexpr double kConsistencyFmr = 1e-2;
-double consistency_threshold();
+// --threshold if given, else the calibration's threshold at --fmr (checked either way).
+DecisionThreshold resolve_threshold(const ThresholdArgs& args);
 
 // One JSON document as printed by the gallery commands: non-ASCII and control characters as \u escapes
 // and invalid UTF-8 (possible in a name stored by an older gallery) replaced, so that the output is

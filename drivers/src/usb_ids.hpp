@@ -40,5 +40,8 @@ std::string_view to_string(UsbDriver driver) noexcept;  // "myid-usb", "uvc"
 // udev rules (one file's text, for /etc/udev/rules.d/70-palmvein.rules) granting the seat user
 // (uaccess) and the `plugdev` group access to every known id.
 PALMVEIN_API std::string udev_rules();
+// What a permission error on a USB sensor tells the user: the fix, in the library's words (the rules
+// are installed with palmvein, cmake/PalmveinInstall.cmake; the CLI also prints them).
+inline constexpr std::string_view kUdevRulesHint = "install palmvein's udev rules, 70-palmvein.rules: docs/usb-protocol.md";
 
 }  // namespace palmvein::drivers

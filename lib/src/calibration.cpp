@@ -125,5 +125,19 @@ double Calibration::threshold_for_fmr(double fmr) const {
   return a.score + f * (b.score - a.score);
 }
 
+DecisionThreshold DecisionThreshold::at_fmr(double fmr) {
+  DecisionThreshold t;
+  t.score = Calibration::builtin().threshold_for_fmr(fmr);
+  t.fmr = fmr;
+  return t;
+}
+
+DecisionThreshold DecisionThreshold::at_score(double score) {
+  if (!(score >= 0.0 && score <= 1.0)) throw InvalidArgument("a score threshold must be in [0, 1]");
+  DecisionThreshold t;
+  t.score = score;
+  return t;
+}
+
 }  // namespace v1
 }  // namespace palmvein

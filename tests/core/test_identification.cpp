@@ -17,6 +17,7 @@
 #include "identification/bench_gallery.hpp"
 #include "identification/layout.hpp"
 #include "identification/synthetic_gallery.hpp"
+#include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/extractor.hpp"
 #include "palmvein/identification.hpp"
@@ -382,6 +383,12 @@ TEST(Identification, IdentifyAppliesTheThreshold) {
   const double s = index.search(t[0], 1)[0].score;
   ASSERT_TRUE(index.identify(t[0], s).has_value());
   EXPECT_FALSE(index.identify(t[0], std::nextafter(s, 2.0)).has_value());
+  // identify_at_fmr reads its threshold the one way, DecisionThreshold::at_fmr.
+  for (const double fmr : {1e-2, 1e-4}) {
+    const double threshold = DecisionThreshold::at_fmr(fmr).score;
+    EXPECT_EQ(index.identify_at_fmr(t[0], fmr).has_value(), s >= threshold) << fmr;
+  }
+  EXPECT_THROW((void)index.identify_at_fmr(t[0], 0.0), InvalidArgument);
 }
 
 TEST(Identification, FastDownsampleEqualsReference) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Starts the GUI demo under Xvfb for a few frames with scripted keys (enrol, then verify), saves a
-# screenshot and checks that frames were shown with the palm found, and that the screenshot is a real
-# picture. Skipped (77) where xvfb-run is missing.
+# Starts the GUI demo under Xvfb for a few frames with scripted keys (verify before enrolment, enrol,
+# identify, verify), saves a screenshot and checks that frames were shown with the palm found, each
+# action's result, and that the screenshot is a real picture. Skipped (77) where xvfb-run is missing.
 set -u
 demo=$1
 check=$2
@@ -15,13 +15,15 @@ fail() { echo "FAIL: $*"; cat "$tmp/out" "$tmp/err"; exit 1; }
 # Under the sanitizer build: the GUI toolkit's own process-lifetime allocations are not leaks of ours.
 export LSAN_OPTIONS="suppressions=$(dirname "$0")/lsan-gui.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
-timeout 120 xvfb-run -a "$demo" --db "$tmp/gui.db" --frames 40 --press ev --threshold 0 \
+timeout 120 xvfb-run -a "$demo" --db "$tmp/gui.db" --frames 60 --press veiv --threshold 0 \
   --screenshot "$tmp/shot.png" >"$tmp/out" 2>"$tmp/err" || fail "palmvein-demo failed"
 cat "$tmp/out"
-grep -q "showed 40 frames" "$tmp/out" || fail "frame count"
+grep -q "showed 60 frames" "$tmp/out" || fail "frame count"
 palm=$(sed -n 's/.*palm found on \([0-9]*\).*/\1/p' "$tmp/out")
 [ "${palm:-0}" -ge 10 ] || fail "palm found on only ${palm:-0} frames"
 grep -q "result: Enrolled 'demo-user' (3 templates)" "$tmp/out" || fail "enrolment"
+grep -q "result: 'demo-user' is not enrolled: press e first" "$tmp/out" || fail "verification before enrolment"
+grep -q "result: IDENTIFIED: 'demo-user'" "$tmp/out" || fail "identification"
 grep -q "result: ACCEPTED as 'demo-user'" "$tmp/out" || fail "verification"
 "$check" "$tmp/shot.png" || fail "screenshot check"
 

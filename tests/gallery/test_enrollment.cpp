@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Enrolment policy (quality gate, give-up reason, cross-check of samples, outlier re-capture) and the
-// gallery search, on synthetic palms from the virtual sensor's renderer.
+// gallery search and the verify/identify flows, on synthetic palms from the virtual sensor's renderer.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "palmvein/enrollment.hpp"
@@ -213,4 +215,136 @@ TEST_F(Enrolment, IndexedSearchMatchesThePlainLoop) {
     EXPECT_EQ(top2[1].id, ranked[1].id);
   }
   EXPECT_TRUE(make_gallery_search()->rank(templ(1, good_index(1, 0))).empty());  // nothing loaded
+}
+
+// The application flows of the library (Gallery::verify / identify, Verifier, Identifier) on a real
+// gallery file: the decisions, the scores (those of Matcher), the hand, the threshold carried along.
+class GalleryDecisions : public Enrolment {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("palmvein-decisions-test-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  Gallery open() const {
+    GalleryOptions options;
+    options.key_file = dir_ / "gallery.key";
+    return Gallery::open(dir_ / "gallery.db", options);
+  }
+  void enrol(Gallery& gallery, std::uint64_t palm, Hand hand, std::initializer_list<std::uint64_t> from) const {
+    EnrollRequest request;
+    request.id = "palm-" + std::to_string(palm);
+    request.hand = hand;
+    for (const std::uint64_t f : from) {
+      const Template t = templ(palm, good_index(palm, f));
+      request.algorithm = t.algorithm();
+      request.templates.push_back(t.to_bytes());
+    }
+    gallery.enroll(request);
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(GalleryDecisions, VerifyAcceptsTheGenuinePalmAndRejectsAnImpostor) {
+  Gallery gallery = open();
+  enrol(gallery, 1, Hand::Left, {0, 10});
+  enrol(gallery, 2, Hand::Left, {0, 10});
+  const DecisionThreshold threshold = DecisionThreshold::at_score(separating_threshold());
+  const Template genuine = templ(1, good_index(1, 30)), impostor = templ(2, good_index(2, 30));
+
+  const VerificationResult yes = gallery.verify("palm-1", std::nullopt, genuine, threshold);
+  EXPECT_TRUE(yes.accepted);
+  EXPECT_EQ(yes.id, "palm-1");
+  EXPECT_EQ(yes.hand, Hand::Left);
+  EXPECT_EQ(yes.templates_compared, 2u);
+  EXPECT_FALSE(yes.threshold.fmr.has_value());
+  EXPECT_DOUBLE_EQ(yes.threshold.score, threshold.score);
+  // The score is the best Matcher score over the identity's templates (max fusion).
+  const Matcher reference(genuine);
+  double best = 0;
+  for (const auto& t : gallery.templates_of("palm-1")) best = std::max(best, reference.score(Template::from_bytes(t.bytes)));
+  EXPECT_DOUBLE_EQ(yes.score, best);
+
+  const VerificationResult no = gallery.verify("palm-1", Hand::Left, impostor, threshold);
+  EXPECT_FALSE(no.accepted);
+  EXPECT_LT(no.score, threshold.score);
+  // The decision is score >= threshold, at the boundary too.
+  EXPECT_TRUE(gallery.verify("palm-1", std::nullopt, genuine, DecisionThreshold::at_score(yes.score)).accepted);
+}
+
+TEST_F(GalleryDecisions, VerifyPicksTheBestHandAndRefusesWhatIsNotEnrolled) {
+  Gallery gallery = open();
+  enrol(gallery, 1, Hand::Left, {0});
+  {
+    // palm 3 enrolled as palm-1's right hand: a probe of palm 3 matches that hand.
+    EnrollRequest request;
+    request.id = "palm-1";
+    request.hand = Hand::Right;
+    const Template t = templ(3, good_index(3, 0));
+    request.algorithm = t.algorithm();
+    request.templates = {t.to_bytes()};
+    gallery.enroll(request);
+  }
+  const Template probe = templ(3, good_index(3, 30));
+  const DecisionThreshold threshold = DecisionThreshold::at_fmr(1e-4);
+  const VerificationResult any = gallery.verify("palm-1", std::nullopt, probe, threshold);
+  EXPECT_EQ(any.hand, Hand::Right);
+  EXPECT_EQ(any.templates_compared, 2u);
+  ASSERT_TRUE(any.threshold.fmr.has_value());
+  EXPECT_DOUBLE_EQ(*any.threshold.fmr, 1e-4);
+  EXPECT_DOUBLE_EQ(any.threshold.score, Calibration::builtin().threshold_for_fmr(1e-4));
+  EXPECT_LT(gallery.verify("palm-1", Hand::Left, probe, threshold).score, any.score);
+
+  try {
+    (void)gallery.verify("nobody", std::nullopt, probe, threshold);
+    ADD_FAILURE() << "verify of an identity that is not enrolled did not throw";
+  } catch (const GalleryError& e) {
+    EXPECT_EQ(e.fault(), GalleryFault::NotFound);
+    EXPECT_NE(std::string(e.what()).find("'nobody'"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("--"), std::string::npos) << "a library message names no CLI flag: " << e.what();
+  }
+  EXPECT_THROW((void)Verifier::load(gallery, "palm-1", Hand::Unknown), GalleryError);
+  EXPECT_THROW((void)DecisionThreshold::at_score(1.5), InvalidArgument);
+  EXPECT_THROW((void)DecisionThreshold::at_fmr(0.0), InvalidArgument);
+}
+
+TEST_F(GalleryDecisions, IdentifyFindsTheEnrolledPalmAndNotAStranger) {
+  Gallery gallery = open();
+  const Template probe = templ(2, good_index(2, 30));
+  const DecisionThreshold threshold = DecisionThreshold::at_score(separating_threshold());
+  const IdentificationResult empty = gallery.identify(probe, threshold, 3);
+  EXPECT_FALSE(empty.found());
+  EXPECT_TRUE(empty.candidates.empty());
+  EXPECT_EQ(empty.templates_compared, 0u);
+
+  for (const std::uint64_t palm : {1, 2, 3}) enrol(gallery, palm, Hand::Left, {0, 10});
+  const IdentificationResult hit = gallery.identify(probe, threshold, 2);
+  ASSERT_TRUE(hit.found());
+  EXPECT_EQ(hit.identity->id, "palm-2");
+  ASSERT_EQ(hit.candidates.size(), 2u);
+  EXPECT_EQ(hit.candidates[0].id, "palm-2");
+  EXPECT_GE(hit.candidates[0].score, hit.candidates[1].score);
+  EXPECT_EQ(hit.templates_compared, 6u);
+  // The same score as 1:1 verification of that identity (one engine's scores equal Matcher's).
+  EXPECT_DOUBLE_EQ(hit.identity->score, gallery.verify("palm-2", std::nullopt, probe, threshold).score);
+  EXPECT_EQ(gallery.identify(probe, threshold, 0).candidates.size(), 3u);  // 0: every identity
+
+  // A stranger's best candidate is below the threshold: not found, but the candidates are reported.
+  const IdentificationResult miss = Identifier::load(gallery).identify(templ(40, good_index(40, 0)), threshold, 1);
+  EXPECT_FALSE(miss.found());
+  ASSERT_EQ(miss.candidates.size(), 1u);
+  EXPECT_LT(miss.candidates[0].score, threshold.score);
+}
+
+// The enrolment policy's real default lives in the library (not in each front end): samples must agree
+// at the calibrated score for kEnrollmentConsistencyFmr, a check that is on unless a caller turns it off.
+TEST(EnrollmentDefaults, ConsistencyThresholdIsTheCalibratedScore) {
+  const EnrollmentOptions options;
+  EXPECT_DOUBLE_EQ(options.consistency_threshold, Calibration::builtin().threshold_for_fmr(kEnrollmentConsistencyFmr));
+  EXPECT_DOUBLE_EQ(options.consistency_threshold, default_consistency_threshold());
+  EXPECT_GT(options.consistency_threshold, 0.0);
+  // Looser than a verification threshold (FMR 1e-4), as docs/gallery.md says.
+  EXPECT_LT(options.consistency_threshold, DecisionThreshold::at_fmr(1e-4).score);
+  EXPECT_NO_THROW(options.check());
 }

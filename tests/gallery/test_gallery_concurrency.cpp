@@ -121,26 +121,24 @@ TEST_F(GalleryConcurrency, ReadersVerifyAndIdentifyWhileOneWriterEnrolsAndDelete
   std::atomic<int> reads{0};
 
   auto read_rounds = [&](const Gallery& gallery, int reader) {
-    auto verify = make_gallery_search();
-    auto identify = make_gallery_search();
+    const DecisionThreshold threshold = DecisionThreshold::at_score(threshold_);
     for (int round = 0; round < kMinReads || !writer_done; ++round) {
       const std::uint64_t palm = kBasePalms[static_cast<std::size_t>(round + reader) % kBasePalms.size()];
       const std::string who = "reader " + std::to_string(reader) + " round " + std::to_string(round) + ": ";
-      // 1:1 against an identity that is always enrolled.
-      verify->load(gallery.templates_of(id_of(palm)));
-      const auto one = verify->rank(probe_.at(palm), 1);
-      if (one.empty() || one[0].score < threshold_) fail(who + id_of(palm) + " was not verified");
+      // 1:1 against an identity that is always enrolled (the library's flow: Gallery::verify).
+      if (!gallery.verify(id_of(palm), std::nullopt, probe_.at(palm), threshold).accepted)
+        fail(who + id_of(palm) + " was not verified");
       // 1:N: the enrolled palm is found, the stranger is not, a writer palm is found whenever listed.
-      identify->load(gallery.all_templates());
-      const auto found = identify->rank(probe_.at(palm), 1);
-      if (found.empty() || found[0].id != id_of(palm) || found[0].score < threshold_)
-        fail(who + id_of(palm) + " was not identified");
-      const auto stranger = identify->rank(probe_.at(kStrangerPalm), 1);
-      if (!stranger.empty() && stranger[0].score >= threshold_) fail(who + "the stranger matched " + stranger[0].id);
+      const Identifier identifier = Identifier::load(gallery);
+      const auto found = identifier.identify(probe_.at(palm), threshold);
+      if (!found.found() || found.identity->id != id_of(palm)) fail(who + id_of(palm) + " was not identified");
+      const auto stranger = identifier.identify(probe_.at(kStrangerPalm), threshold);
+      if (stranger.found()) fail(who + "the stranger matched " + stranger.identity->id);
       const std::uint64_t moving = kWriterPalms[static_cast<std::size_t>(round) % kWriterPalms.size()];
       const auto stored = gallery.templates_of(id_of(moving));
       if (!stored.empty() && stored.size() != enrol_.at(moving).size()) fail(who + "a partial enrolment was visible");
       if (!stored.empty()) {
+        auto verify = make_gallery_search();
         verify->load(stored);
         const auto m = verify->rank(probe_.at(moving), 1);
         if (m.empty() || m[0].score < threshold_) fail(who + id_of(moving) + " is listed but was not verified");

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The sensor SDK: enumerate, open by URI, stream frames, control illumination and exposure.
-// Errors follow libfprint: RetryError (the user can fix it; also used as live guidance) and
-// DeviceError (busy, protocol, timeout, removed, permission). Never a hang: every blocking call
-// takes a timeout.
+// Errors: DeviceError (busy, protocol, timeout, removed, permission). What the user can fix (no palm,
+// too close, too dark...) is not an error but a result: RoiResult's RoiFailure and its guidance()
+// (roi.hpp). Never a hang: every blocking call takes a timeout.
 // Thread-safety: a Sensor is used by one thread at a time, except cancel(), which any thread may call.
 // enumerate_sensors() and open_sensor() may be called from any thread.
 // URIs, query keys and drivers are documented in docs/sensors.md.
@@ -20,20 +20,6 @@
 #include "palmvein/image.hpp"
 
 PALMVEIN_NAMESPACE_BEGIN
-
-// Things the user can fix. Carries a guidance message ("Move your palm closer").
-enum class RetryReason : std::uint8_t { NoPalm, TooClose, TooFar, NotCentred, Moving, TooBright, TooDark };
-PALMVEIN_API std::string_view to_string(RetryReason reason) noexcept;
-PALMVEIN_API std::string_view guidance(RetryReason reason) noexcept;
-
-class PALMVEIN_API RetryError : public Error {
- public:
-  RetryError(RetryReason reason, const std::string& message) : Error(message), reason_(reason) {}
-  RetryReason reason() const noexcept { return reason_; }
-
- private:
-  RetryReason reason_;
-};
 
 // Device faults. The sensor is unusable until reopened (except Timeout, which may be retried).
 enum class DeviceFault : std::uint8_t { NotFound, Busy, Permission, Protocol, Timeout, Removed, Io, Cancelled, Unsupported };

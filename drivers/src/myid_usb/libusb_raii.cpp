@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <string>
 #include <utility>
+
+#include "usb_ids.hpp"
 
 namespace palmvein::drivers::usb {
 
@@ -38,7 +41,7 @@ DeviceFault fault_from_status(libusb_transfer_status status) noexcept {
 
 void throw_error(int err, std::string_view what) {
   std::string message = std::string(what) + ": " + libusb_error_name(err);
-  if (err == LIBUSB_ERROR_ACCESS) message += " (install the udev rules: palmvein udev-rules --help)";
+  if (err == LIBUSB_ERROR_ACCESS) message += " (" + std::string(kUdevRulesHint) + ")";
   if (err == LIBUSB_ERROR_BUSY) message += " (another program or handle has claimed it)";
   if (err == LIBUSB_ERROR_NO_DEVICE) message += " (the device was unplugged)";
   throw DeviceError(fault_from_error(err), message);

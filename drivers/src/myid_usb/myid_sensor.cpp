@@ -352,7 +352,7 @@ std::vector<SensorInfo> enumerate_myid_usb() {
       info.serial = usb::read_string(handle.get(), desc.iSerialNumber);
       if (std::string product = usb::read_string(handle.get(), desc.iProduct); !product.empty()) info.name = product;
     } else {
-      info.name += " (no permission: see palmvein udev-rules)";
+      info.name += " (no permission: " + std::string(kUdevRulesHint) + ")";
     }
     info.uri = make_uri(desc.idVendor, desc.idProduct, info.serial);
     out.push_back(std::move(info));

@@ -49,7 +49,7 @@ constexpr std::size_t kMaxIsoPackets = 32;
 [[noreturn]] void throw_uvc(uvc_error_t e, const std::string& what) {
   std::string message = what + ": " + uvc_strerror(e);
   if (e == UVC_ERROR_BUSY) message += " (another program or handle is using the camera)";
-  if (e == UVC_ERROR_ACCESS) message += " (install the udev rules: palmvein udev-rules)";
+  if (e == UVC_ERROR_ACCESS) message += " (" + std::string(kUdevRulesHint) + ")";
   throw DeviceError(usb::fault_from_error(static_cast<int>(e)), message);
 }
 
@@ -739,7 +739,7 @@ std::vector<SensorInfo> enumerate_uvc() {
       info.serial = usb::read_string(handle.get(), desc.iSerialNumber);
       if (std::string product = usb::read_string(handle.get(), desc.iProduct); !product.empty()) info.name = product;
     } else {
-      info.name += " (no permission: see palmvein udev-rules)";
+      info.name += " (no permission: " + std::string(kUdevRulesHint) + ")";
     }
     info.uri = "uvc:" + usb::format_id(desc.idVendor, desc.idProduct) + (info.serial.empty() ? "" : ":" + info.serial);
     out.push_back(std::move(info));

@@ -11,6 +11,7 @@
 #include <optional>
 #include <tuple>
 
+#include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/identification.hpp"
 #include "palmvein/matcher.hpp"
@@ -26,6 +27,10 @@ std::string format_score(double score) {
 }
 
 }  // namespace
+
+double default_consistency_threshold() {
+  return Calibration::builtin().threshold_for_fmr(kEnrollmentConsistencyFmr);
+}
 
 void EnrollmentOptions::check() const {
   if (samples < 1 || samples > 16) throw InvalidArgument("enrolment: samples must be 1..16");

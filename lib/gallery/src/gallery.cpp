@@ -470,7 +470,7 @@ std::filesystem::path default_key_file() {
     return std::filesystem::path(xdg) / "palmvein" / "gallery.key";
   const char* home = std::getenv("HOME");
   if (!home || !*home)
-    throw GalleryError(GalleryFault::Key, "neither XDG_CONFIG_HOME nor HOME is set: pass --key-file");
+    throw GalleryError(GalleryFault::Key, "neither XDG_CONFIG_HOME nor HOME is set, so there is no default key file: give a key file explicitly");
   return std::filesystem::path(home) / ".config" / "palmvein" / "gallery.key";
 }
 
@@ -620,7 +620,7 @@ Gallery Gallery::open(const std::filesystem::path& path, GalleryOptions options,
     if (db_exists)
       throw GalleryError(GalleryFault::Key, "key file '" + key_location.path.string() + "' not found; the gallery '" +
                                                 path.string() +
-                                                "' needs the key it was created with (--key-file or PALMVEIN_KEY_FILE)");
+                                                "' needs the key it was created with (an explicit key file or $PALMVEIN_KEY_FILE)");
     create_key_file(key_location.path);
     key_created = true;
   }
@@ -725,14 +725,14 @@ IdentityInfo Gallery::enroll(const EnrollRequest& request) {
     case EnrollMode::Create:
       if (entry)
         throw GalleryError(GalleryFault::AlreadyExists,
-                           "identity " + who + " is already enrolled; use --replace to re-enrol or --add to add templates");
+                           "identity " + who + " is already enrolled; replace its templates (re-enrol) or add to them");
       break;
     case EnrollMode::Add:
       if (!entry) throw GalleryError(GalleryFault::NotFound, "identity " + who + " is not enrolled; nothing to add to");
       if (old_algorithm != 0 && old_algorithm != request.algorithm)
         throw InvalidArgument("identity " + who + " was enrolled with template algorithm " +
                               std::to_string(old_algorithm) + ", not " + std::to_string(request.algorithm) +
-                              "; re-enrol with --replace");
+                              "; replace its templates (re-enrol) instead");
       break;
     case EnrollMode::Replace:
       break;

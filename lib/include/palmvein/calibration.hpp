@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,19 @@ class PALMVEIN_API Calibration {
 
  private:
   std::vector<Point> points_;  // sorted by score, fmr decreasing
+};
+
+// The score threshold of a decision: a probe is accepted (verification) or found (identification)
+// when its score is >= `score`. Read from the built-in calibration at a target false-match rate per
+// comparison (at_fmr), or given directly (at_score).
+struct PALMVEIN_API DecisionThreshold {
+  double score = 1.0;
+  std::optional<double> fmr;  // the target false-match rate `score` was read at; empty when given directly
+  // Calibration::builtin().threshold_for_fmr(fmr), which throws InvalidArgument for a rate the
+  // calibration cannot serve.
+  static DecisionThreshold at_fmr(double fmr);
+  // Throws InvalidArgument unless 0 <= score <= 1.
+  static DecisionThreshold at_score(double score);
 };
 
 PALMVEIN_NAMESPACE_END

@@ -4,12 +4,15 @@
 // policy and the measurement behind it (several templates per identity, max-score fusion).
 //
 // Thread-safety: EnrollmentSession is used by one thread at a time. GallerySearch: load() takes
-// exclusive access; rank() may run concurrently on a loaded search.
+// exclusive access; rank() may run concurrently on a loaded search. Verifier and Identifier are
+// immutable once loaded: verify() and identify() may run concurrently.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "palmvein/export.hpp"
@@ -21,13 +24,20 @@
 
 PALMVEIN_NAMESPACE_BEGIN
 
+// The default consistency threshold of an enrolment: the built-in calibration's score at this
+// false-match rate per comparison. Looser than verification (samples of one capture session agree
+// better than later probes), but one bad sample is caught (docs/gallery.md, "Cross-check").
+inline constexpr double kEnrollmentConsistencyFmr = 1e-2;
+// Calibration::builtin().threshold_for_fmr(kEnrollmentConsistencyFmr).
+PALMVEIN_API double default_consistency_threshold();
+
 struct PALMVEIN_API EnrollmentOptions {
   int samples = 3;           // good frames (templates) to keep per enrolment, K (1..16)
   int max_frames = 60;       // give up after this many frames in total (>= samples)
   float min_quality = 0.0f;  // frames whose ROI quality (0..1) is below this are rejected
   // Every pair of kept samples must score at least this (Matcher similarity). Samples that disagree
-  // mean the palm changed (another person, other hand) or a sample is bad.
-  double consistency_threshold = 0.0;
+  // mean the palm changed (another person, other hand) or a sample is bad. 0 checks nothing.
+  double consistency_threshold = default_consistency_threshold();
   // How many single disagreeing samples may be dropped and re-captured before the enrolment fails.
   int max_outliers = 2;
   // Throws InvalidArgument when a field is out of range.
@@ -88,14 +98,6 @@ enum class ScoreFusion : std::uint8_t {
 };
 PALMVEIN_API std::string_view to_string(ScoreFusion fusion) noexcept;
 
-// One enrolled identity's fused score against a probe.
-struct IdentityScore {
-  std::string id;
-  Hand hand = Hand::Unknown;
-  double score = 0;
-  int templates = 0;  // templates that were compared
-};
-
 // Searches gallery templates for a probe. An interface so that the in-memory 1:N engine
 // (identification.hpp) can replace the plain loop by changing make_gallery_search() only.
 class PALMVEIN_API GallerySearch {
@@ -112,5 +114,40 @@ class PALMVEIN_API GallerySearch {
 // Max fusion (the default) runs on the 1:N identification engine (IdentificationIndex, exhaustive:
 // exact scores); Mean fusion scores every template with Matcher in a plain loop.
 PALMVEIN_API std::unique_ptr<GallerySearch> make_gallery_search(ScoreFusion fusion = ScoreFusion::Max);
+
+// One identity's templates, read from a gallery once, for verifying many probes against it (a
+// Matcher over the templates: 1:1 builds no index and starts no threads). Gallery::verify is
+// Verifier::load(...).verify(...).
+class PALMVEIN_API Verifier {
+ public:
+  // The templates of `id` (that hand, or every enrolled hand when `hand` is empty). Throws
+  // GalleryError(NotFound) when there are none, and what Gallery::templates_of() and
+  // Template::from_bytes() throw.
+  static Verifier load(const Gallery& gallery, std::string_view id, std::optional<Hand> hand = std::nullopt);
+  VerificationResult verify(const Template& probe, const DecisionThreshold& threshold) const;
+  const std::string& id() const noexcept { return id_; }
+  std::size_t template_count() const noexcept { return templates_.size(); }
+
+ private:
+  Verifier() = default;
+  std::string id_;
+  std::vector<Hand> hands_;  // hands_[i] is the hand of templates_[i]
+  std::vector<Template> templates_;
+};
+
+// Every template of a gallery in the 1:N engine (max fusion, exhaustive, exact scores), read once,
+// for identifying many probes. Gallery::identify is Identifier::load(...).identify(...).
+class PALMVEIN_API Identifier {
+ public:
+  // Throws what Gallery::all_templates() and GallerySearch::load() throw.
+  static Identifier load(const Gallery& gallery);
+  // The `k` best identities (0: all), and the rank-1 one if its score reaches the threshold.
+  IdentificationResult identify(const Template& probe, const DecisionThreshold& threshold, std::size_t k = 1) const;
+  std::size_t template_count() const;
+
+ private:
+  explicit Identifier(std::unique_ptr<GallerySearch> search);
+  std::unique_ptr<GallerySearch> search_;
+};
 
 PALMVEIN_NAMESPACE_END

@@ -19,8 +19,10 @@
 #include <string_view>
 #include <vector>
 
+#include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/export.hpp"
+#include "palmvein/template.hpp"
 
 PALMVEIN_NAMESPACE_BEGIN
 
@@ -137,6 +139,34 @@ struct EnrollRequest {
   EnrollMode mode = EnrollMode::Create;
 };
 
+// One enrolled identity's fused score against a probe.
+struct IdentityScore {
+  std::string id;
+  Hand hand = Hand::Unknown;
+  double score = 0;
+  int templates = 0;  // templates that were compared
+};
+
+// The answer of a 1:1 verification (Gallery::verify, Verifier).
+struct VerificationResult {
+  bool accepted = false;     // score >= threshold.score
+  std::string id;            // the claimed identity
+  Hand hand = Hand::Unknown; // the hand whose template scored best
+  double score = 0;          // the best score over the identity's templates (max fusion)
+  DecisionThreshold threshold;
+  std::size_t templates_compared = 0;
+};
+
+// The answer of a 1:N identification (Gallery::identify, Identifier).
+struct IdentificationResult {
+  // The rank-1 candidate when its score reaches the threshold; empty otherwise.
+  std::optional<IdentityScore> identity;
+  std::vector<IdentityScore> candidates;  // best first, at most k; empty for an empty gallery
+  DecisionThreshold threshold;
+  std::size_t templates_compared = 0;
+  bool found() const noexcept { return identity.has_value(); }
+};
+
 class PALMVEIN_API Gallery {
  public:
   // Opens (or creates) the database at `path`, migrates an older schema, and checks the key.
@@ -162,6 +192,19 @@ class PALMVEIN_API Gallery {
   std::vector<StoredTemplate> templates_of(std::string_view id, std::optional<Hand> hand = std::nullopt) const;
   // Every template (for 1:N identification). Throws GalleryError(Tampered) like templates_of().
   std::vector<StoredTemplate> all_templates() const;
+
+  // 1:1 verification: does `probe` belong to the enrolled identity `id` (that hand, or any enrolled
+  // hand when `hand` is empty)? The probe is compared with each of the identity's templates (a
+  // Matcher over them; no 1:N index) and the best score decides. Throws GalleryError(NotFound) when
+  // the identity is not enrolled, GalleryError(Tampered) like templates_of(), FormatError for a stored
+  // template that does not parse, InvalidArgument for a probe of another algorithm.
+  // To verify many probes against one identity, load a Verifier (enrollment.hpp) once.
+  VerificationResult verify(std::string_view id, std::optional<Hand> hand, const Template& probe,
+                            const DecisionThreshold& threshold) const;
+  // 1:N identification: the `k` best identities for `probe` (0: every identity), exact scores of
+  // the 1:N engine with max fusion, and the rank-1 identity if it reaches the threshold. Throws like
+  // all_templates() and verify(). To identify many probes, load an Identifier (enrollment.hpp) once.
+  IdentificationResult identify(const Template& probe, const DecisionThreshold& threshold, std::size_t k = 1) const;
 
   int schema_version() const;
   const std::filesystem::path& path() const noexcept;

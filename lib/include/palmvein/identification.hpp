@@ -102,7 +102,7 @@ class PALMVEIN_API IdentificationIndex {
   // The rank-1 candidate if its score reaches `threshold`, else nothing.
   std::optional<Candidate> identify(const Template& probe, double threshold) const;
   // The same with the threshold of the built-in calibration for a target false-match rate per
-  // comparison (Calibration::builtin().threshold_for_fmr(fmr)). Note that a 1:N search makes N
+  // comparison (DecisionThreshold::at_fmr(fmr), calibration.hpp). Note that a 1:N search makes N
   // comparisons: the chance of some false match grows about N times.
   std::optional<Candidate> identify_at_fmr(const Template& probe, double fmr) const;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The decision threshold of identify_at_fmr() comes from the built-in calibration (models/).
+// identify_at_fmr(): the threshold of the built-in calibration, read the one way (DecisionThreshold).
 #include "palmvein/calibration.hpp"
 #include "palmvein/identification.hpp"
 
@@ -7,7 +7,7 @@ namespace palmvein {
 inline namespace v1 {
 
 std::optional<Candidate> IdentificationIndex::identify_at_fmr(const Template& probe, double fmr) const {
-  return identify(probe, Calibration::builtin().threshold_for_fmr(fmr));
+  return identify(probe, DecisionThreshold::at_fmr(fmr).score);
 }
 
 }  // namespace v1

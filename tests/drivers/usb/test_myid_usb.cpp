@@ -321,7 +321,7 @@ TEST_F(MyIdUsbTest, NoAccessToTheNodeIsAPermissionErrorThatNamesTheFix) {
     ADD_FAILURE() << "open succeeded without access";
   } catch (const DeviceError& e) {
     EXPECT_EQ(e.fault(), DeviceFault::Permission);
-    EXPECT_NE(std::string(e.what()).find("udev-rules"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("70-palmvein.rules"), std::string::npos) << e.what();
   }
   bed.deny_access(device, false);
   EXPECT_NO_THROW(open());
