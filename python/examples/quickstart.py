@@ -26,16 +26,13 @@ with tempfile.TemporaryDirectory() as folder:
     for palm, name in enumerate(["alice", "bob", "carol"]):
         gallery.enroll(name, [capture(palm, 0), capture(palm, 1)], hand=palmvein.Hand.Left)
 
-    threshold = palmvein.threshold_for_fmr(1e-4)  # accept at a false-match rate of 1 in 10,000
-    probe = capture(1, 5)  # bob again, a later capture
-    best = max(palmvein.match(probe, t.template) for t in gallery.templates_of("bob"))
-    print(f"verify bob: score {best:.3f}, threshold {threshold:.3f}:", "accepted" if best >= threshold else "rejected")
+    threshold = palmvein.DecisionThreshold.at_fmr(1e-4)  # a false-match rate of 1 in 10,000
+    claim = gallery.verify("bob", capture(1, 5), threshold)  # bob again, a later capture
+    print(f"verify bob: score {claim.score:.3f}, threshold {threshold.score:.3f}:",
+          "accepted" if claim.accepted else "rejected")
 
-    index = palmvein.IdentificationIndex()
-    names = {}
-    for stored in gallery.all_templates():
-        key = palmvein.identity_key(stored.id, stored.hand)
-        names[key] = stored.id
-        index.add(key, stored.template)
-    found = index.identify(capture(2, 7), threshold)  # carol, unannounced
-    print("identify:", names[found.id] if found else "nobody", f"(score {found.score:.3f})" if found else "")
+    answer = gallery.identify(capture(2, 7), threshold, k=3)  # carol, unannounced
+    if answer.found:
+        print(f"identify: {answer.identity.id} (score {answer.identity.score:.3f})")
+    else:
+        print("identify: nobody; best", answer.candidates[0].id if answer.candidates else "-")

@@ -148,6 +148,14 @@ class Calibration:
     @property
     def points(self) -> list[tuple[float, float]]: ...
 
+class DecisionThreshold:
+    score: float
+    fmr: Optional[float]
+    @staticmethod
+    def at_fmr(fmr: float) -> DecisionThreshold: ...
+    @staticmethod
+    def at_score(score: float) -> DecisionThreshold: ...
+
 # -- 1:N -------------------------------------------------------------------------------------------
 class SearchStrategy(Enum):
     Exhaustive: SearchStrategy
@@ -311,6 +319,29 @@ class StoredTemplate:
     @property
     def template(self) -> Template: ...
 
+class IdentityScore:
+    id: str
+    hand: Hand
+    score: float
+    templates: int
+
+class VerificationResult:
+    accepted: bool
+    id: str
+    hand: Hand
+    score: float
+    threshold: DecisionThreshold
+    templates_compared: int
+    def __bool__(self) -> bool: ...
+
+class IdentificationResult:
+    identity: Optional[IdentityScore]
+    candidates: list[IdentityScore]
+    threshold: DecisionThreshold
+    templates_compared: int
+    @property
+    def found(self) -> bool: ...
+
 class Gallery:
     """One thread at a time; open one Gallery per thread or process to share a file."""
     @staticmethod
@@ -324,10 +355,33 @@ class Gallery:
     def find(self, id: str, hand: Hand = Hand.Unknown) -> Optional[IdentityInfo]: ...
     def templates_of(self, id: str, hand: Optional[Hand] = None) -> list[StoredTemplate]: ...
     def all_templates(self) -> list[StoredTemplate]: ...
+    def verify(self, id: str, probe: Template, threshold: Optional[DecisionThreshold] = None, fmr: float = 1e-4,
+               hand: Optional[Hand] = None) -> VerificationResult: ...
+    def identify(self, probe: Template, threshold: Optional[DecisionThreshold] = None, fmr: float = 1e-4,
+                 k: int = 1) -> IdentificationResult: ...
     @property
     def schema_version(self) -> int: ...
     @property
     def path(self) -> PathLike: ...
+
+class Verifier:
+    """One identity's templates loaded once; verify() may run in several threads."""
+    @staticmethod
+    def load(gallery: Gallery, id: str, hand: Optional[Hand] = None) -> Verifier: ...
+    def verify(self, probe: Template, threshold: Optional[DecisionThreshold] = None, fmr: float = 1e-4) -> VerificationResult: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def template_count(self) -> int: ...
+
+class Identifier:
+    """A gallery in the 1:N engine, loaded once; identify() may run in several threads."""
+    @staticmethod
+    def load(gallery: Gallery) -> Identifier: ...
+    def identify(self, probe: Template, threshold: Optional[DecisionThreshold] = None, fmr: float = 1e-4,
+                 k: int = 1) -> IdentificationResult: ...
+    @property
+    def template_count(self) -> int: ...
 
 # -- sensors (HAVE_SENSORS) ------------------------------------------------------------------------
 class DeviceFault(Enum):

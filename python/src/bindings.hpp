@@ -20,6 +20,7 @@ const ErrorTypes& error_types();
 void bind_errors(py::module_& m);
 void bind_core(py::module_& m);
 void bind_gallery(py::module_& m);
+void bind_gallery_flows(py::module_& m);
 void bind_sensors(py::module_& m);
 
 // A 2-D uint8 or uint16 numpy array (rows may be padded, pixels must be contiguous in a row) as an

@@ -261,6 +261,19 @@ void bind_templates(py::module_& m) {
       });
 }
 
+void bind_decisions(py::module_& m) {
+  py::class_<DecisionThreshold>(m, "DecisionThreshold",
+                                "The score a decision needs: at a false-match rate (built-in calibration) or given.")
+      .def_static("at_fmr", &DecisionThreshold::at_fmr, py::arg("fmr"))
+      .def_static("at_score", &DecisionThreshold::at_score, py::arg("score"))
+      .def_readonly("score", &DecisionThreshold::score)
+      .def_readonly("fmr", &DecisionThreshold::fmr)
+      .def("__repr__", [](const DecisionThreshold& t) {
+        return "DecisionThreshold(score=" + std::to_string(t.score) +
+               (t.fmr ? ", fmr=" + std::to_string(*t.fmr) : std::string()) + ")";
+      });
+}
+
 void bind_identification(py::module_& m) {
   py::enum_<SearchStrategy>(m, "SearchStrategy")
       .value("Exhaustive", SearchStrategy::Exhaustive)
@@ -481,6 +494,7 @@ void bind_core(py::module_& m) {
   bind_images(m);
   bind_extraction(m);
   bind_templates(m);
+  bind_decisions(m);
   bind_identification(m);
   bind_metrics(m);
   bind_bench(m);

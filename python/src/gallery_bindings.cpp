@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "palmvein/calibration.hpp"
 #include "palmvein/enrollment.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/gallery.hpp"
@@ -45,6 +46,10 @@ std::vector<std::vector<std::uint8_t>> template_bytes(const py::sequence& templa
   }
   if (out.empty()) throw InvalidArgument("an enrolment needs at least one template");
   return out;
+}
+
+DecisionThreshold threshold_of(const std::optional<DecisionThreshold>& threshold, double fmr) {
+  return threshold ? *threshold : DecisionThreshold::at_fmr(fmr);
 }
 
 }  // namespace
@@ -92,6 +97,30 @@ void bind_gallery(py::module_& m) {
       .def_property_readonly("data", [](const StoredTemplate& t) { return to_py_bytes(t.bytes); })
       .def_property_readonly("template", [](const StoredTemplate& t) { return Template::from_bytes(t.bytes); });
 
+  py::class_<IdentityScore>(m, "IdentityScore")
+      .def_readonly("id", &IdentityScore::id)
+      .def_readonly("hand", &IdentityScore::hand)
+      .def_readonly("score", &IdentityScore::score)
+      .def_readonly("templates", &IdentityScore::templates)
+      .def("__repr__", [](const IdentityScore& s) {
+        return "IdentityScore(id='" + s.id + "', hand=" + std::string(to_string(s.hand)) + ", score=" +
+               std::to_string(s.score) + ")";
+      });
+  py::class_<VerificationResult>(m, "VerificationResult")
+      .def_readonly("accepted", &VerificationResult::accepted)
+      .def_readonly("id", &VerificationResult::id)
+      .def_readonly("hand", &VerificationResult::hand)
+      .def_readonly("score", &VerificationResult::score)
+      .def_readonly("threshold", &VerificationResult::threshold)
+      .def_readonly("templates_compared", &VerificationResult::templates_compared)
+      .def("__bool__", [](const VerificationResult& r) { return r.accepted; });
+  py::class_<IdentificationResult>(m, "IdentificationResult")
+      .def_readonly("identity", &IdentificationResult::identity)
+      .def_readonly("candidates", &IdentificationResult::candidates)
+      .def_readonly("threshold", &IdentificationResult::threshold)
+      .def_readonly("templates_compared", &IdentificationResult::templates_compared)
+      .def_property_readonly("found", &IdentificationResult::found);
+
   py::class_<Gallery>(m, "Gallery", "The enrolled identities: an encrypted SQLite file (docs/gallery.md).")
       .def_static("open", [](const std::filesystem::path& path, std::optional<std::filesystem::path> key_file,
                              std::optional<bool> create, bool read_only, double busy_timeout_s) {
@@ -136,8 +165,53 @@ void bind_gallery(py::module_& m) {
         py::gil_scoped_release release;
         return g.all_templates();
       })
+      .def("verify", [](const Gallery& g, const std::string& id, const Template& probe,
+                        std::optional<DecisionThreshold> threshold, double fmr, std::optional<Hand> hand) {
+        const DecisionThreshold t = threshold_of(threshold, fmr);
+        py::gil_scoped_release release;
+        return g.verify(id, hand, probe, t);
+      }, py::arg("id"), py::arg("probe"), py::arg("threshold") = std::nullopt, py::arg("fmr") = 1e-4,
+         py::arg("hand") = std::nullopt,
+         "1:1: is `probe` the enrolled `id` (that hand, or any)? Best score over its templates vs the threshold "
+         "(default: the built-in calibration at `fmr`). GalleryError 'not-found' for an unknown id.")
+      .def("identify", [](const Gallery& g, const Template& probe, std::optional<DecisionThreshold> threshold,
+                          double fmr, std::size_t k) {
+        const DecisionThreshold t = threshold_of(threshold, fmr);
+        py::gil_scoped_release release;
+        return g.identify(probe, t, k);
+      }, py::arg("probe"), py::arg("threshold") = std::nullopt, py::arg("fmr") = 1e-4, py::arg("k") = 1,
+         "1:N: the k best identities and the rank-1 one if it reaches the threshold. For many probes, load an "
+         "Identifier once.")
       .def_property_readonly("schema_version", &Gallery::schema_version)
       .def_property_readonly("path", &Gallery::path);
+}
+
+
+void bind_gallery_flows(py::module_& m) {
+  py::class_<Verifier>(m, "Verifier", "One identity's templates loaded once for many 1:1 verifications (thread-safe).")
+      .def_static("load", [](const Gallery& g, const std::string& id, std::optional<Hand> hand) {
+        return Verifier::load(g, id, hand);
+      }, py::arg("gallery"), py::arg("id"), py::arg("hand") = std::nullopt)
+      .def("verify", [](const Verifier& v, const Template& probe, std::optional<DecisionThreshold> threshold,
+                        double fmr) {
+        const DecisionThreshold t = threshold_of(threshold, fmr);
+        py::gil_scoped_release release;
+        return v.verify(probe, t);
+      }, py::arg("probe"), py::arg("threshold") = std::nullopt, py::arg("fmr") = 1e-4)
+      .def_property_readonly("id", &Verifier::id)
+      .def_property_readonly("template_count", &Verifier::template_count);
+  py::class_<Identifier>(m, "Identifier", "A gallery's templates in the 1:N engine, loaded once (thread-safe).")
+      .def_static("load", [](const Gallery& g) {
+        py::gil_scoped_release release;
+        return Identifier::load(g);
+      }, py::arg("gallery"))
+      .def("identify", [](const Identifier& i, const Template& probe, std::optional<DecisionThreshold> threshold,
+                          double fmr, std::size_t k) {
+        const DecisionThreshold t = threshold_of(threshold, fmr);
+        py::gil_scoped_release release;
+        return i.identify(probe, t, k);
+      }, py::arg("probe"), py::arg("threshold") = std::nullopt, py::arg("fmr") = 1e-4, py::arg("k") = 1)
+      .def_property_readonly("template_count", &Identifier::template_count);
 }
 
 }  // namespace palmvein::python

@@ -86,5 +86,6 @@ PYBIND11_MODULE(_palmvein, m) {
   pv::python::bind_errors(m);
   pv::python::bind_core(m);
   pv::python::bind_gallery(m);
+  pv::python::bind_gallery_flows(m);
   pv::python::bind_sensors(m);
 }

@@ -204,6 +204,22 @@ def test_gallery_enrol_list_and_errors(tmp_path, palms):
     assert raised.value.fault == "already-exists"
     gallery.enroll("alice", palms[1][:1], hand=palmvein.Hand.Left, mode=palmvein.EnrollMode.Replace)
     assert gallery.find("alice", palmvein.Hand.Left).template_count == 1
+    # The library's flows: 1:1 over the identity's templates, 1:N over the gallery.
+    gallery.enroll("bob", palms[2][:2], hand=palmvein.Hand.Right)
+    claim = gallery.verify("bob", palms[2][2], fmr=1e-4)
+    assert claim.accepted and claim.hand == palmvein.Hand.Right and claim.templates_compared == 2
+    assert claim.score == max(palmvein.match(palms[2][2], t) for t in palms[2][:2])
+    assert not gallery.verify("alice", palms[2][2]).accepted
+    strict = palmvein.DecisionThreshold.at_score(1.0)
+    assert not gallery.verify("bob", palms[2][2], strict).accepted
+    answer = gallery.identify(palms[2][2], k=2)
+    assert answer.found and answer.identity.id == "bob" and [c.id for c in answer.candidates] == ["bob", "alice"]
+    identifier = palmvein.Identifier.load(gallery)
+    assert identifier.identify(palms[2][2], k=2).candidates[0].score == answer.candidates[0].score
+    assert palmvein.Verifier.load(gallery, "bob").verify(palms[2][2]).score == claim.score
+    with pytest.raises(palmvein.GalleryError) as raised:
+        gallery.verify("nobody", palms[2][2])
+    assert raised.value.fault == "not-found"
     palmvein.Gallery.open(str(tmp_path / "other.db"), key_file=str(tmp_path / "k2.key"))
     with pytest.raises(palmvein.GalleryError) as raised:
         palmvein.Gallery.open(str(tmp_path / "g.db"), key_file=str(tmp_path / "k2.key"))
