@@ -108,9 +108,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "round %ld: %s\n", rounds, e.what());
     }
     ++palm;
-    // The first round warms every cache (OpenCV buffers, the calibration, SQLite's page cache):
-    // growth is measured from there.
-    if (rounds == 0) std::tie(rss_start, hwm_start) = memory_kb();
+    // The first quarter of the run warms every cache (OpenCV buffers, the calibration, SQLite's page
+    // cache, one malloc arena per search thread, which a loaded machine brings into use later):
+    // growth is measured from the first round that ends after it.
+    if (rss_start == 0 && std::chrono::steady_clock::now() - start >= duration / 4)
+      std::tie(rss_start, hwm_start) = memory_kb();
   }
   std::tie(rss_end, hwm_end) = memory_kb();
   std::printf("{\"rounds\": %ld, \"verify\": %ld, \"identify\": %ld, \"identify_stranger\": %ld, \"wrong\": %ld, "
