@@ -193,8 +193,12 @@ class Soak:
     # Median peak RSS of the first and the last fifth of the run, per kind of process.
     def growth(self):
         rows = []
+        # The first quarter of the run is warm-up (caches, the long-lived reader's first rounds, one
+        # malloc arena per search thread); the long-lived reader measures itself from there too.
+        a = self.args
+        warm_up = (a.seconds if a.seconds is not None else a.minutes * 60) / 4
         for kind, samples in sorted(self.rss.items()):
-            samples = [s for s in samples if s[0] >= 0]
+            samples = [s for s in samples if s[0] >= warm_up]
             if len(samples) < 10:
                 continue
             fifth = max(1, len(samples) // 5)
