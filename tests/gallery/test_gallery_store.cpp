@@ -860,3 +860,60 @@ TEST(Hand, ParsesAndPrints) {
   EXPECT_THROW(parse_hand("middle"), InvalidArgument);
   EXPECT_EQ(to_string(Hand::Left), "L");
 }
+
+TEST_F(GalleryStore, ABatchOfEnrolmentsIsOneTransactionAppliedInOrder) {
+  Gallery g = open();
+  g.enroll(request("alice", Hand::Left, 1));
+  std::vector<EnrollRequest> batch{request("bob", Hand::Left, 2, 2), request("bob", Hand::Right, 3, 1),
+                                   request("bob", Hand::Left, 4, 1, EnrollMode::Add),
+                                   request("alice", Hand::Left, 5, 1, EnrollMode::Replace)};
+  const auto infos = g.enroll(batch);
+  ASSERT_EQ(infos.size(), 4u);
+  EXPECT_EQ(infos[2].template_count, 3);  // Add saw the Create earlier in the batch
+  EXPECT_EQ(infos[3].template_count, 1);
+  EXPECT_EQ(g.list().size(), 3u);
+  EXPECT_EQ(g.templates_of("bob", Hand::Left).size(), 3u);
+  // What a batch writes reads back exactly as single enrolments do, through a fresh open.
+  Gallery again = open();
+  const auto all = again.all_templates();
+  EXPECT_EQ(all.size(), 5u);
+  EXPECT_EQ(again.templates_of("alice", Hand::Left).at(0).bytes, fake_template(500));
+
+  // A failing request anywhere in a batch leaves nothing of the batch behind.
+  std::vector<EnrollRequest> failing{request("carol", Hand::Left, 6), request("carol", Hand::Left, 7)};
+  EXPECT_EQ(fault_of([&] { g.enroll(failing); }), GalleryFault::AlreadyExists);
+  EXPECT_FALSE(g.find("carol", Hand::Left));
+  std::vector<EnrollRequest> invalid{request("dave", Hand::Left, 8), request("", Hand::Left, 9)};
+  EXPECT_THROW(g.enroll(invalid), InvalidArgument);
+  EXPECT_FALSE(g.find("dave", Hand::Left));
+  EXPECT_EQ(open().list().size(), 3u);
+  EXPECT_TRUE(g.enroll(std::span<const EnrollRequest>{}).empty());
+}
+
+TEST_F(GalleryStore, ABatchNeverMakesATamperedStateAuthentic) {
+  {
+    Gallery g = open();
+    g.enroll(request("alice", Hand::Left, 1));
+    g.enroll(request("bob", Hand::Left, 2));
+  }
+  raw_sql(db_, "DELETE FROM identities WHERE id = 'bob'");  // a deletion without the key
+  Gallery g = open();
+  std::vector<EnrollRequest> batch{request("carol", Hand::Left, 3), request("dave", Hand::Left, 4)};
+  EXPECT_EQ(fault_of([&] { g.enroll(batch); }), GalleryFault::Tampered);
+  EXPECT_EQ(fault_of([&] { g.all_templates(); }), GalleryFault::Tampered);
+}
+
+TEST_F(GalleryStore, ForEachTemplateStreamsWhatAllTemplatesReturns) {
+  Gallery g = open();
+  g.enroll(request("alice", Hand::Left, 1));
+  g.enroll(request("bob", Hand::Right, 2, 2));
+  std::vector<StoredTemplate> streamed;
+  g.for_each_template([&](StoredTemplate&& t) { streamed.push_back(std::move(t)); });
+  const auto all = g.all_templates();
+  ASSERT_EQ(streamed.size(), all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(streamed[i].row_id, all[i].row_id);
+    EXPECT_EQ(streamed[i].id, all[i].id);
+    EXPECT_EQ(streamed[i].bytes, all[i].bytes);
+  }
+}

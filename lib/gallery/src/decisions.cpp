@@ -53,7 +53,7 @@ Identifier::Identifier(std::unique_ptr<GallerySearch> search) : search_(std::mov
 
 Identifier Identifier::load(const Gallery& gallery) {
   auto search = make_gallery_search(ScoreFusion::Max);
-  search->load(gallery.all_templates());  // decrypts and authenticates everything
+  search->load_from(gallery);  // decrypts and authenticates everything, streamed into the index
   return Identifier(std::move(search));
 }
 

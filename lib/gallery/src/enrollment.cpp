@@ -258,20 +258,15 @@ class IndexedGallerySearch final : public GallerySearch {
   }
 
   void load(const std::vector<StoredTemplate>& stored) override {
-    auto index = std::make_unique<IdentificationIndex>(index_->options());
-    std::vector<Identity> identities;
-    std::map<std::pair<std::string, Hand>, std::uint64_t> slot;
-    index->reserve(stored.size());
-    for (const auto& t : stored) {
-      auto [it, fresh] = slot.try_emplace(std::make_pair(t.id, t.hand), identities.size());
-      if (fresh) identities.push_back(Identity{t.id, t.hand, 0});
-      ++identities[it->second].templates;
-      index->add(it->second, Template::from_bytes(t.bytes));
-    }
-    index_ = std::move(index);
-    identities_ = std::move(identities);
-    max_templates_ = 0;
-    for (const auto& i : identities_) max_templates_ = std::max(max_templates_, i.templates);
+    Loader loader(index_->options(), stored.size());
+    for (const auto& t : stored) loader.add(t);
+    take(std::move(loader));
+  }
+
+  void load_from(const Gallery& gallery) override {
+    Loader loader(index_->options(), 0);
+    gallery.for_each_template([&](StoredTemplate&& t) { loader.add(t); });  // one template in memory at a time
+    take(std::move(loader));
   }
 
   std::vector<IdentityScore> rank(const Template& probe, std::size_t top_k) const override {
@@ -298,12 +293,36 @@ class IndexedGallerySearch final : public GallerySearch {
     Hand hand;
     int templates;
   };
+  // A new index being filled; it replaces the loaded one only when complete (a failed load keeps it).
+  struct Loader {
+    Loader(const IdentificationOptions& options, std::size_t expected) : index(std::make_unique<IdentificationIndex>(options)) {
+      if (expected) index->reserve(expected);
+    }
+    void add(const StoredTemplate& t) {
+      auto [it, fresh] = slot.try_emplace(std::make_pair(t.id, t.hand), identities.size());
+      if (fresh) identities.push_back(Identity{t.id, t.hand, 0});
+      ++identities[it->second].templates;
+      index->add(it->second, Template::from_bytes(t.bytes));
+    }
+    std::unique_ptr<IdentificationIndex> index;
+    std::vector<Identity> identities;
+    std::map<std::pair<std::string, Hand>, std::uint64_t> slot;
+  };
+  void take(Loader&& loader) {
+    index_ = std::move(loader.index);
+    identities_ = std::move(loader.identities);
+    max_templates_ = 0;
+    for (const auto& i : identities_) max_templates_ = std::max(max_templates_, i.templates);
+  }
+
   std::unique_ptr<IdentificationIndex> index_;
   std::vector<Identity> identities_;
   int max_templates_ = 0;
 };
 
 }  // namespace
+
+void GallerySearch::load_from(const Gallery& gallery) { load(gallery.all_templates()); }
 
 std::unique_ptr<GallerySearch> make_gallery_search(ScoreFusion fusion) {
   if (fusion == ScoreFusion::Max) return std::make_unique<IndexedGallerySearch>();

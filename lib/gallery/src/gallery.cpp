@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <functional>
+#include <map>
 #include <mutex>
 
 #include "gallery_crypto.hpp"
@@ -503,9 +504,15 @@ struct Gallery::Impl {
         aead_key(std::move(aead)), state_key(std::move(state)) {}
 
   StateKeys keys() const { return {aead_key, state_key, database_id, path}; }
-  // Decrypted templates of the identities that `select` picks, after the state checks.
-  std::vector<StoredTemplate> load_templates(const std::function<bool(const IdentityRecord&)>& select,
-                                             bool all) const;
+  // Decrypted templates of the identities that `select` picks, after the state checks; each is
+  // handed to `take` as it is decrypted (nothing is collected here).
+  void load_templates(const std::function<bool(const IdentityRecord&)>& select, bool all,
+                      const std::function<void(StoredTemplate&&)>& take) const;
+  // The records of an enrolment batch by (id, hand), kept current as the batch writes.
+  using RecordIndex = std::map<std::pair<std::string, std::string>, IdentityRecord>;
+  // One request of Gallery::enroll, inside its transaction, after the state check.
+  IdentityInfo enroll_one(const StateKeys& keys, RecordIndex& records, const EnrollRequest& request,
+                          std::int64_t now, std::uint64_t generation);
 };
 
 namespace {
@@ -693,28 +700,50 @@ int Gallery::schema_version() const {
   return read_user_version(impl_->db);
 }
 
-IdentityInfo Gallery::enroll(const EnrollRequest& request) {
-  check_identity_id(request.id);
-  check_display_name(request.display_name);
-  if (request.templates.empty()) throw InvalidArgument("an enrolment needs at least one template");
-  for (const auto& t : request.templates)
-    if (t.empty() || t.size() > kMaxTemplateBytes) throw InvalidArgument("template size out of range");
+IdentityInfo Gallery::enroll(const EnrollRequest& request) { return enroll(std::span(&request, 1)).front(); }
+
+std::vector<IdentityInfo> Gallery::enroll(std::span<const EnrollRequest> requests) {
+  for (const EnrollRequest& request : requests) {
+    check_identity_id(request.id);
+    check_display_name(request.display_name);
+    if (request.templates.empty()) throw InvalidArgument("an enrolment needs at least one template");
+    for (const auto& t : request.templates)
+      if (t.empty() || t.size() > kMaxTemplateBytes) throw InvalidArgument("template size out of range");
+  }
   if (impl_->options.read_only) throw InvalidArgument("gallery opened read-only");
+  if (requests.empty()) return {};
 
   std::lock_guard lock(impl_->mutex);
   const Connection& db = impl_->db;
   const StateKeys keys = impl_->keys();
-  const std::string hand(to_string(request.hand));
   const std::int64_t now = now_seconds();
-  const std::string who = "'" + request.id + "' (hand " + hand + ")";
 
   Transaction tx(db);
-  // A write first checks the state it changes: it must never make a tampered state authentic.
-  const auto records = read_records(db);
-  const std::uint64_t generation = check_gallery_state(db, keys, records) + 1;
+  // A write first checks the state it changes: it must never make a tampered state authentic. One
+  // check and one new state for the whole batch: the state digest covers every identity, so this is
+  // what makes enrolling N identities cost O(N) instead of O(N^2).
+  auto all = read_records(db);
+  const std::uint64_t generation = check_gallery_state(db, keys, all) + 1;
+  Impl::RecordIndex records;
+  for (auto& r : all) {
+    auto key = std::make_pair(r.id, r.hand);
+    records.emplace(std::move(key), std::move(r));
+  }
+  std::vector<IdentityInfo> out;
+  out.reserve(requests.size());
+  for (const EnrollRequest& request : requests) out.push_back(impl_->enroll_one(keys, records, request, now, generation));
+  write_gallery_state(db, keys, generation);
+  tx.commit();
+  return out;
+}
+
+IdentityInfo Gallery::Impl::enroll_one(const StateKeys& keys, RecordIndex& records, const EnrollRequest& request,
+                                       std::int64_t now, std::uint64_t generation) {
+  const std::string hand(to_string(request.hand));
+  const std::string who = "'" + request.id + "' (hand " + hand + ")";
+
   const IdentityRecord* existing = nullptr;
-  for (const auto& r : records)
-    if (r.id == request.id && r.hand == hand) existing = &r;
+  if (auto it = records.find(std::make_pair(request.id, hand)); it != records.end()) existing = &it->second;
   std::optional<std::int64_t> entry;
   std::uint16_t old_algorithm = 0;
   if (existing) {
@@ -751,8 +780,9 @@ IdentityInfo Gallery::enroll(const EnrollRequest& request) {
     up.run();
   } else {
     // The other hands of the person, whose display name a new hand may inherit, must be authentic too.
-    for (const auto& r : records)
-      if (r.id == request.id) checked_rows(db, keys, r);
+    for (auto it = records.lower_bound(std::make_pair(request.id, std::string()));
+         it != records.end() && it->first.first == request.id; ++it)
+      checked_rows(db, keys, it->second);
     // A new hand of a known person keeps the person's display name unless a new one is given.
     Statement ins(db, "INSERT INTO identities(id, name, hand, created, updated, algorithm) VALUES(?, "
                       "COALESCE(NULLIF(?, ''), (SELECT name FROM identities WHERE id = ? AND name <> '' LIMIT 1), ''), "
@@ -763,7 +793,7 @@ IdentityInfo Gallery::enroll(const EnrollRequest& request) {
     entry = sqlite3_last_insert_rowid(db.get());
     // Entry numbers can be reused after a delete: rows planted under the new number are not adopted.
     if (!read_rows(db, *entry).empty())
-      throw GalleryError(GalleryFault::Tampered, "gallery '" + impl_->path.string() + "': template rows of no identity wait "
+      throw GalleryError(GalleryFault::Tampered, "gallery '" + path.string() + "': template rows of no identity wait "
                                                  "under entry " + std::to_string(*entry) +
                                                  " (rows were inserted without the key); refusing to use it");
   }
@@ -777,24 +807,23 @@ IdentityInfo Gallery::enroll(const EnrollRequest& request) {
     insert.run();
     // AUTOINCREMENT: row ids are never reused, so an old sealed row can never be valid at a new id.
     const std::int64_t row_id = sqlite3_last_insert_rowid(db.get());
-    const auto ad = gallery_internal::template_ad(impl_->database_id, request.id, request.hand, row_id);
-    const auto sealed = gallery_internal::seal(impl_->aead_key, plain, ad);
+    const auto ad = gallery_internal::template_ad(database_id, request.id, request.hand, row_id);
+    const auto sealed = gallery_internal::seal(aead_key, plain, ad);
     update.reset();
     update.bind(1, sealed.nonce).bind(2, sealed.ciphertext).bind(3, row_id);
     update.run();
     ++inserted;
-    if (impl_->options.after_template_insert) impl_->options.after_template_insert(inserted);
+    if (options.after_template_insert) options.after_template_insert(inserted);
   }
 
   Statement gen(db, "UPDATE identities SET generation=? WHERE entry=?");
   gen.bind(1, static_cast<std::int64_t>(generation)).bind(2, *entry);
   gen.run();
   write_identity_digest(db, keys, *entry);
-  write_gallery_state(db, keys, generation);
 
-  const IdentityRecord stored = read_record(db, *entry);
+  IdentityRecord stored = read_record(db, *entry);
   IdentityInfo info = info_of(stored, read_rows(db, *entry).size());
-  tx.commit();
+  records.insert_or_assign(std::make_pair(request.id, hand), std::move(stored));
   return info;
 }
 
@@ -839,8 +868,8 @@ std::optional<IdentityInfo> Gallery::find(std::string_view id, Hand hand) const 
   return std::nullopt;
 }
 
-std::vector<StoredTemplate> Gallery::Impl::load_templates(const std::function<bool(const IdentityRecord&)>& select,
-                                                          bool all) const {
+void Gallery::Impl::load_templates(const std::function<bool(const IdentityRecord&)>& select, bool all,
+                                   const std::function<void(StoredTemplate&&)>& take) const {
   std::lock_guard lock(mutex);
   const StateKeys k = keys();
   // One read transaction so that the rows come from one consistent snapshot.
@@ -848,7 +877,6 @@ std::vector<StoredTemplate> Gallery::Impl::load_templates(const std::function<bo
   const auto records = read_records(db);
   check_gallery_state(db, k, records);
   if (all) check_no_orphan_rows(db, k);
-  std::vector<StoredTemplate> out;
   for (const auto& record : records) {
     if (!select(record)) continue;
     for (const auto& row : checked_rows(db, k, record)) {
@@ -858,21 +886,29 @@ std::vector<StoredTemplate> Gallery::Impl::load_templates(const std::function<bo
       t.hand = hand_from_column(record.hand);
       t.algorithm = static_cast<std::uint16_t>(record.algorithm);
       t.bytes = open_row(k, record, row);
-      out.push_back(std::move(t));
+      take(std::move(t));
     }
   }
-  return out;
 }
 
 std::vector<StoredTemplate> Gallery::templates_of(std::string_view id, std::optional<Hand> hand) const {
   check_identity_id(id);
   const std::string hand_text = hand ? std::string(to_string(*hand)) : std::string();
-  return impl_->load_templates(
-      [&](const IdentityRecord& r) { return r.id == id && (hand_text.empty() || r.hand == hand_text); }, false);
+  std::vector<StoredTemplate> out;
+  impl_->load_templates(
+      [&](const IdentityRecord& r) { return r.id == id && (hand_text.empty() || r.hand == hand_text); }, false,
+      [&](StoredTemplate&& t) { out.push_back(std::move(t)); });
+  return out;
 }
 
 std::vector<StoredTemplate> Gallery::all_templates() const {
-  return impl_->load_templates([](const IdentityRecord&) { return true; }, true);
+  std::vector<StoredTemplate> out;
+  for_each_template([&](StoredTemplate&& t) { out.push_back(std::move(t)); });
+  return out;
+}
+
+void Gallery::for_each_template(const std::function<void(StoredTemplate&& stored)>& take) const {
+  impl_->load_templates([](const IdentityRecord&) { return true; }, true, take);
 }
 
 PALMVEIN_NAMESPACE_END

@@ -106,6 +106,9 @@ class PALMVEIN_API GallerySearch {
   // Parses and indexes decrypted gallery templates (replacing what was loaded). Throws FormatError
   // for bytes that are not a template.
   virtual void load(const std::vector<StoredTemplate>& templates) = 0;
+  // load(gallery.all_templates()); the 1:N implementation streams the templates from the gallery
+  // (Gallery::for_each_template) instead, so the gallery is never held twice in memory.
+  virtual void load_from(const Gallery& gallery);
   // Identities by fused score, best first; at most `top_k` (0: all).
   virtual std::vector<IdentityScore> rank(const Template& probe, std::size_t top_k = 0) const = 0;
   virtual std::size_t template_count() const = 0;

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -179,6 +180,11 @@ class PALMVEIN_API Gallery {
   // Stores one enrolment in a single transaction: all of it, or (error, crash, kill) none of it.
   // Returns the identity as stored.
   IdentityInfo enroll(const EnrollRequest& request);
+  // Several enrolments in one transaction: all are stored or none (the first failing request's
+  // error is thrown and nothing is written). One state check and one new state for the batch, so
+  // enrolling a large population in batches costs O(N) instead of O(N^2) (docs/gallery.md).
+  // Requests are applied in order: a later request sees the earlier ones (e.g. Add after Create).
+  std::vector<IdentityInfo> enroll(std::span<const EnrollRequest> requests);
   // Deletes an identity (one hand, or every hand when `hand` is empty). Returns how many (id, hand)
   // entries were removed (0 when none existed).
   int remove(std::string_view id, std::optional<Hand> hand = std::nullopt);
@@ -192,6 +198,10 @@ class PALMVEIN_API Gallery {
   std::vector<StoredTemplate> templates_of(std::string_view id, std::optional<Hand> hand = std::nullopt) const;
   // Every template (for 1:N identification). Throws GalleryError(Tampered) like templates_of().
   std::vector<StoredTemplate> all_templates() const;
+  // all_templates() one template at a time, as each is decrypted: a caller building its own index
+  // holds no second copy of the gallery. The same checks first; `take` runs under the gallery's lock
+  // (it must not call back into this Gallery).
+  void for_each_template(const std::function<void(StoredTemplate&& stored)>& take) const;
 
   // 1:1 verification: does `probe` belong to the enrolled identity `id` (that hand, or any enrolled
   // hand when `hand` is empty)? The probe is compared with each of the identity's templates (a
