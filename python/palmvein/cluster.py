@@ -79,18 +79,21 @@ class GalleryStore:
         program) is left out and described in `problems`; the rest is served.
         """
         identities: dict = {}
-        for stored in self._open(read_only=True).all_templates():
+
+        def take(stored):  # streamed: the gallery is never held in memory besides the index
             key = palmvein.identity_key(stored.id, stored.hand)
             if palmvein.shard_of(key, shards) != shard:
-                continue
+                return
             try:
                 index.add_bytes(key, stored.data)
             except palmvein.Error as e:
                 problems.append(f"template row {stored.row_id} of '{stored.id}' (hand {stored.hand.code}) in "
                                 f"{self.path} is left out: {e}")
-                continue
+                return
             name, hand, count = identities.get(key, (stored.id, stored.hand.code, 0))
             identities[key] = (name, hand, count + 1)
+
+        self._open(read_only=True).for_each_template(take)
         return identities
 
     def templates_of(self, identity: str, hand: "palmvein.Hand") -> list:

@@ -153,6 +153,28 @@ void bind_gallery(py::module_& m) {
          py::arg("algorithm") = 0,
          "Stores templates (Template objects or bytes) for (id, hand); GalleryError 'already-exists' unless mode says otherwise. "
          "check_templates=False stores bytes unparsed, under `algorithm` (for tools that move templates).")
+      .def("enroll_many", [](Gallery& g, const py::sequence& requests) {
+        std::vector<EnrollRequest> batch;
+        for (const py::handle item : requests) {
+          const auto t = item.cast<py::tuple>();
+          if (t.size() < 2 || t.size() > 5)
+            throw InvalidArgument("each request is (id, templates[, hand[, display_name[, mode]]])");
+          EnrollRequest r;
+          r.id = t[0].cast<std::string>();
+          r.templates = template_bytes(t[1].cast<py::sequence>(), r.algorithm, true);
+          if (t.size() > 2) r.hand = t[2].cast<Hand>();
+          if (t.size() > 3) r.display_name = t[3].cast<std::string>();
+          if (t.size() > 4) r.mode = t[4].cast<EnrollMode>();
+          batch.push_back(std::move(r));
+        }
+        py::gil_scoped_release release;
+        return g.enroll(batch);
+      }, py::arg("requests"),
+         "Many enrolments in one transaction, all or none: a sequence of (id, templates[, hand[, display_name[, "
+         "mode]]]). Much faster than enroll() one at a time for a large population.")
+      .def("for_each_template", [](const Gallery& g, const py::function& take) {
+        g.for_each_template([&](StoredTemplate&& t) { take(std::move(t)); });
+      }, py::arg("take"), "Calls take(stored) for every template as it is decrypted (no list of them all).")
       .def("remove", [](Gallery& g, const std::string& id, std::optional<Hand> hand) { return g.remove(id, hand); },
            py::arg("id"), py::arg("hand") = std::nullopt, "Deletes an identity (one hand or both); returns rows removed.")
       .def("list", &Gallery::list)

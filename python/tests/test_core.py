@@ -220,6 +220,14 @@ def test_gallery_enrol_list_and_errors(tmp_path, palms):
     with pytest.raises(palmvein.GalleryError) as raised:
         gallery.verify("nobody", palms[2][2])
     assert raised.value.fault == "not-found"
+    infos = gallery.enroll_many([("carol", palms[3][:2], palmvein.Hand.Left, "Carol"), ("dave", [palms[4][0]])])
+    assert [i.template_count for i in infos] == [2, 1]
+    with pytest.raises(palmvein.GalleryError):  # all or none
+        gallery.enroll_many([("erin", [palms[5][0]]), ("dave", [palms[4][1]])])
+    assert gallery.find("erin") is None
+    streamed = []
+    gallery.for_each_template(lambda t: streamed.append((t.id, t.data)))
+    assert streamed == [(t.id, t.data) for t in gallery.all_templates()]
     palmvein.Gallery.open(str(tmp_path / "other.db"), key_file=str(tmp_path / "k2.key"))
     with pytest.raises(palmvein.GalleryError) as raised:
         palmvein.Gallery.open(str(tmp_path / "g.db"), key_file=str(tmp_path / "k2.key"))
