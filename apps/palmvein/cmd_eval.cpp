@@ -34,35 +34,6 @@ struct EvalArgs {
   int threads = 0;
 };
 
-// Report keys of the fixed FMRs ("0.01", ..., "0.00001"): plain decimals, as automation expects.
-std::string fmr_key(double fmr) {
-  if (fmr == 1e-2) return "0.01";
-  if (fmr == 1e-3) return "0.001";
-  if (fmr == 1e-4) return "0.0001";
-  if (fmr == 1e-5) return "0.00001";
-  return std::to_string(fmr);
-}
-
-nlohmann::json rates_json(const VerificationMetrics& m) {
-  nlohmann::json j;
-  j["genuine_pairs"] = m.genuine_pairs;
-  j["impostor_pairs"] = m.impostor_pairs;
-  j["eer"] = m.eer;
-  j["eer_threshold"] = m.eer_threshold;
-  nlohmann::json fnmr = nlohmann::json::object(), reliable = nlohmann::json::object(),
-                 threshold = nlohmann::json::object();
-  for (const auto& f : m.fnmr_at_fmr) {
-    fnmr[fmr_key(f.target_fmr)] = f.fnmr;
-    reliable[fmr_key(f.target_fmr)] = f.reliable;
-    threshold[fmr_key(f.target_fmr)] = f.threshold;
-  }
-  j["fnmr_at_fmr"] = fnmr;
-  j["fnmr_at_fmr_reliable"] = reliable;
-  j["fnmr_at_fmr_threshold"] = threshold;
-  j["dprime"] = m.dprime;
-  return j;
-}
-
 std::string report_json(const EvalArgs& args, const Manifest& manifest, const EvaluationResult& r, int threads) {
   nlohmann::json j = rates_json(r.overall);
   j["manifest"] = args.manifest;

@@ -17,6 +17,7 @@ std::span<const CommandEntry> command_table() {
       CommandEntry{"delete", add_delete_command},     CommandEntry{"bench", add_bench_command},
       CommandEntry{"demo", add_demo_command},
       CommandEntry{"eval-identification", add_eval_identification_command},
+      CommandEntry{"metrics", add_metrics_command},
   };
   return table;
 }

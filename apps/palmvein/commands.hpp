@@ -31,6 +31,7 @@ void add_extract_command(CLI::App& app, int& exit_code);
 void add_match_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
 void add_eval_identification_command(CLI::App& app, int& exit_code);
+void add_metrics_command(CLI::App& app, int& exit_code);
 void add_synth_command(CLI::App& app, int& exit_code);
 void add_synth_compare_command(CLI::App& app, int& exit_code);
 void add_augment_command(CLI::App& app, int& exit_code);

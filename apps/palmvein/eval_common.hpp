@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the evaluation subcommands (eval, eval-identification) share: the output-folder check and
-// the progress bar of a long evaluation.
+// What the evaluation subcommands (eval, eval-identification, metrics) share: the output-folder
+// check, the progress bar of a long evaluation, and the JSON of verification metrics.
 #pragma once
 
 #include <unistd.h>
@@ -11,7 +11,10 @@
 #include <string_view>
 #include <system_error>
 
+#include <nlohmann/json.hpp>
+
 #include "palmvein/error.hpp"
+#include "palmvein/evaluation.hpp"
 
 namespace palmvein::cli {
 
@@ -23,6 +26,35 @@ inline void check_output_folder(const std::string& path, const char* what) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw IoError(std::string(what) + " '" + path + "': folder '" + dir.string() + "' does not exist");
   if (fs::is_directory(p, ec)) throw IoError(std::string(what) + " '" + path + "' is a folder");
+}
+
+// Report keys of the fixed FMRs ("0.01", ..., "0.00001"): plain decimals, as automation expects.
+inline std::string fmr_key(double fmr) {
+  if (fmr == 1e-2) return "0.01";
+  if (fmr == 1e-3) return "0.001";
+  if (fmr == 1e-4) return "0.0001";
+  if (fmr == 1e-5) return "0.00001";
+  return std::to_string(fmr);
+}
+
+inline nlohmann::json rates_json(const VerificationMetrics& m) {
+  nlohmann::json j;
+  j["genuine_pairs"] = m.genuine_pairs;
+  j["impostor_pairs"] = m.impostor_pairs;
+  j["eer"] = m.eer;
+  j["eer_threshold"] = m.eer_threshold;
+  nlohmann::json fnmr = nlohmann::json::object(), reliable = nlohmann::json::object(),
+                 threshold = nlohmann::json::object();
+  for (const auto& f : m.fnmr_at_fmr) {
+    fnmr[fmr_key(f.target_fmr)] = f.fnmr;
+    reliable[fmr_key(f.target_fmr)] = f.reliable;
+    threshold[fmr_key(f.target_fmr)] = f.threshold;
+  }
+  j["fnmr_at_fmr"] = fnmr;
+  j["fnmr_at_fmr_reliable"] = reliable;
+  j["fnmr_at_fmr_threshold"] = threshold;
+  j["dprime"] = m.dprime;
+  return j;
 }
 
 // A one-line progress bar on stderr, only when stderr is a terminal.

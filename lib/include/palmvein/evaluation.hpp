@@ -116,20 +116,47 @@ struct DetSeries {
   bool mark_eer = true;        // false: no EER mark or legend figure (e.g. open-set FPIR/FNIR curves)
 };
 
+// How a DET plot maps rates to the page: log10 of the rate, or the normal deviate (probit,
+// the inverse standard normal CDF of the rate), as NIST and bob.measure draw DET curves (Martin et
+// al. 1997): on it, normally distributed scores give straight lines.
+enum class DetScale { Log, NormalDeviate };
+
+// Options of every plot below (the defaults are the DET plot's; other plots name their own labels).
 struct PALMVEIN_API DetPlotOptions {
   int width = 900;    // pixels
   int height = 700;   // pixels
   std::string title = "DET curve";
   std::string x_label = "FMR (false match rate)";
   std::string y_label = "FNMR (false non-match rate)";
+  DetScale scale = DetScale::Log;  // DET plots only
   // Throws InvalidArgument when a field is out of range.
   void check() const;
 };
 
-// Draws the curves (FNMR against FMR, both on log axes, decade grid, labels, legend, EER marks)
+// Draws the curves (FNMR against FMR on `options.scale` axes, grid, labels, legend, EER marks)
 // and returns the PNG bytes. Throws InvalidArgument for no series or an empty curve.
 PALMVEIN_API std::vector<std::uint8_t> draw_det_plot(std::span<const DetSeries> series,
                                                      const DetPlotOptions& options = {});
+
+// ROC: 1 - FNMR (the true match rate, linear) against FMR (log axis). Same input as the DET plot.
+PALMVEIN_API std::vector<std::uint8_t> draw_roc_plot(std::span<const DetSeries> series, const DetPlotOptions& options);
+
+// Score histograms: the genuine and the impostor scores in `bins` equal bins over their common
+// range, each normalised to a share of its own class, with a vertical line at `threshold`.
+struct HistogramBin {
+  double low = 0, high = 0;  // score range [low, high) (the last bin includes its high end)
+  double genuine = 0;        // share of genuine scores in the bin
+  double impostor = 0;       // share of impostor scores in the bin
+};
+// Throws InvalidArgument when either list is empty or bins is 0.
+PALMVEIN_API std::vector<HistogramBin> score_histogram(std::span<const double> genuine, std::span<const double> impostor,
+                                                       std::size_t bins = 50);
+PALMVEIN_API std::vector<std::uint8_t> draw_score_histogram(std::span<const HistogramBin> bins, double threshold,
+                                                            const DetPlotOptions& options);
+
+// CMC: identification rate (share of mated probes with the mate at rank <= k) against k = 1..size.
+// Throws InvalidArgument for an empty curve.
+PALMVEIN_API std::vector<std::uint8_t> draw_cmc_plot(std::span<const double> cmc, const DetPlotOptions& options);
 
 // ---------------------------------------------------------------------------------------------
 // All-pairs scores.
@@ -254,6 +281,10 @@ struct PALMVEIN_API OpenSetMetrics {
   // The entry for `target` (one of kReportedFpirs); throws InvalidArgument for another value.
   const FnirAtFpir& at(double target) const;
 };
+
+// cmc[k-1] for k = 1..ranks (OpenSetMetrics::cmc); needs only the mated searches. Throws
+// InvalidArgument for no mated searches or ranks = 0.
+PALMVEIN_API std::vector<double> cmc_curve(const OpenSetScores& scores, std::size_t ranks);
 
 // Throws InvalidArgument for no mated or no non-mated searches, L = 0 or cmc_ranks = 0.
 PALMVEIN_API OpenSetMetrics open_set_metrics(const OpenSetScores& scores, std::size_t candidate_list = 10,
@@ -381,6 +412,79 @@ PALMVEIN_API SearchScores one_hand_searches(const OpenSetDesign& design, const P
 // the hand with fewer has); an identity's score is the fusion of the two hands' identity scores.
 // Throws InvalidArgument when the persons do not have two hands.
 PALMVEIN_API SearchScores two_hand_searches(const OpenSetDesign& design, const PairScores& scores, HandFusion fusion);
+
+// ---------------------------------------------------------------------------------------------
+// Score files of other systems (docs/evaluation.md "palmvein metrics").
+
+// One comparison of a score file. bob.measure's four-column format is one comparison per line,
+// "claimed_id real_id test_label score", separated by blanks; the comparison is genuine when
+// claimed_id == real_id. model_label (the enrolled sample) is only known for the protocol's a,b,score
+// files (a's path); it is empty for four-column files.
+struct ScoreRecord {
+  std::string claimed_id;  // the identity the probe is compared with
+  std::string real_id;     // the probe's identity
+  std::string test_label;  // the probe sample
+  std::string model_label; // the enrolled sample, when known
+  double score = 0;        // higher means more alike
+  bool genuine() const noexcept { return claimed_id == real_id; }
+};
+
+// Parses a four-column file. Blank lines and lines starting with '#' are skipped. Throws FormatError
+// naming `where` and the line for a line without exactly four fields or with a score that is not a
+// finite number, and for a file without comparisons.
+PALMVEIN_API std::vector<ScoreRecord> parse_four_column(std::string_view text, const std::string& where);
+// Reads one (IoError when it cannot be read or is larger than 2 GiB).
+PALMVEIN_API std::vector<ScoreRecord> load_four_column(const std::filesystem::path& path);
+// Writes the records as a four-column file (scores with up to 17 significant digits, so that they
+// read back as the same doubles). Throws InvalidArgument for an id or label that is empty or holds
+// a blank (the format separates by blanks).
+PALMVEIN_API std::string format_four_column(std::span<const ScoreRecord> records);
+
+// A palm's identity in score records: "subject/hand".
+PALMVEIN_API std::string palm_identity(const ManifestEntry& entry);
+
+// The protocol's a,b,score file, labelled by a manifest: each row becomes the record (claimed_id =
+// palm of a, model_label = a, real_id = palm of b, test_label = b). Paths are looked up as written
+// in the manifest. Throws FormatError (with the line) for a missing header column, a path not in
+// the manifest, a malformed row or score, or no rows.
+PALMVEIN_API std::vector<ScoreRecord> parse_pair_score_csv(std::string_view text, const Manifest& manifest,
+                                                           const std::string& where);
+PALMVEIN_API std::vector<ScoreRecord> load_pair_score_csv(const std::filesystem::path& path, const Manifest& manifest);
+// The records of all pairs of an evaluation (what parse_pair_score_csv gives on format_score_csv's file).
+PALMVEIN_API std::vector<ScoreRecord> score_records(const Manifest& manifest, const PairScores& scores);
+
+// Genuine and impostor scores of the records.
+PALMVEIN_API LabelledScores label_records(std::span<const ScoreRecord> records);
+
+// The searches the records describe, for the CMC: every distinct test_label is a probe, every
+// distinct claimed_id a gallery identity whose score is the best of the probe's comparisons with it
+// (identities it was not compared with score the lowest double). With `both_ways` (all-pairs files,
+// where each pair is written once), every record with a model_label also counts as the search of
+// model_label against real_id. A probe is mated when it was compared with its own identity.
+PALMVEIN_API SearchScores record_searches(std::span<const ScoreRecord> records, bool both_ways);
+
+// ---------------------------------------------------------------------------------------------
+// Development / evaluation split: thresholds chosen on development scores, applied to evaluation
+// scores (bob.measure's "metrics -e"; PROTOCOL.md "tune on one part, report on another").
+
+struct ErrorRates {
+  double fmr = 0;   // share of impostor scores >= threshold
+  double fnmr = 0;  // share of genuine scores < threshold
+  double hter() const noexcept { return (fmr + fnmr) / 2; }  // half total error rate
+};
+// Throws InvalidArgument when either list is empty.
+PALMVEIN_API ErrorRates error_rates(std::span<const double> genuine, std::span<const double> impostor, double threshold);
+
+struct TransferredThreshold {
+  std::string criterion;  // "eer", "fmr=0.01", "fmr=0.001", "fmr=0.0001"
+  double threshold = 0;   // chosen on development (VerificationMetrics' eer_threshold / FNMR@FMR threshold)
+  ErrorRates development; // at that threshold, on development
+  ErrorRates evaluation;  // at that threshold, on evaluation
+};
+// One per criterion: the EER threshold and the FNMR@FMR thresholds for 1e-2, 1e-3 and 1e-4 of
+// verification_metrics(development). Throws InvalidArgument when a list is empty.
+PALMVEIN_API std::vector<TransferredThreshold> transfer_thresholds(const LabelledScores& development,
+                                                                   const LabelledScores& evaluation);
 
 // ---------------------------------------------------------------------------------------------
 // The whole protocol on one manifest.

@@ -94,11 +94,20 @@ OpenSetMetrics open_set_metrics(const OpenSetScores& s, std::size_t candidate_li
     f.reliable = nm * target >= 10;
     out.fnir_at_fpir.push_back(f);
   }
-  for (std::size_t k = 1; k <= cmc_ranks; ++k) {
-    const auto found = std::count_if(s.mated.begin(), s.mated.end(), [&](const MatedSearch& x) { return x.mate_rank <= k; });
-    out.cmc.push_back(static_cast<double>(found) / m);
-  }
+  out.cmc = cmc_curve(s, cmc_ranks);
   return out;
+}
+
+std::vector<double> cmc_curve(const OpenSetScores& s, std::size_t ranks) {
+  if (s.mated.empty()) throw InvalidArgument("the CMC needs mated searches");
+  if (ranks == 0) throw InvalidArgument("the CMC needs at least one rank");
+  const double m = static_cast<double>(s.mated.size());
+  std::vector<double> cmc;
+  for (std::size_t k = 1; k <= ranks; ++k) {
+    const auto found = std::count_if(s.mated.begin(), s.mated.end(), [&](const MatedSearch& x) { return x.mate_rank <= k; });
+    cmc.push_back(static_cast<double>(found) / m);
+  }
+  return cmc;
 }
 
 std::vector<OpenSetPoint> open_set_curve(const OpenSetScores& s, std::size_t candidate_list) {

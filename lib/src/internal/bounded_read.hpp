@@ -15,6 +15,7 @@ namespace palmvein::io {
 // The bounds of palmvein's inputs (one place; documented in the public headers that read them).
 inline constexpr std::uint64_t kMaxImageFileBytes = std::uint64_t{256} << 20;     // an encoded image
 inline constexpr std::uint64_t kMaxTextInputBytes = std::uint64_t{64} << 20;      // manifest, calibration CSV
+inline constexpr std::uint64_t kMaxScoreFileBytes = std::uint64_t{2} << 30;      // a score file of another system
 
 // Reads all of `path`. `what` names the file in errors ("image file", "manifest"). Throws IoError:
 // cannot open or read, a folder, or larger than `max_bytes` (the message states the bound).
