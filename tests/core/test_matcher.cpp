@@ -292,7 +292,7 @@ TEST(Matcher, OneOffMatchEqualsThePreparedMatcherExactly) {
 
 // The pose resampler against its definition (row_code.hpp), cell by cell: out(x, y) is the input at
 // the scale's source cell, moved back along the horizontal then the vertical shear of the rotation;
-// 0 where any step leaves the grid.
+// 0 where any step leaves the grid. Also on several planes at once, and on every kernel path.
 TEST(Matcher, PoseResamplerEqualsItsDefinition) {
   namespace algo = palmvein::detail::algo;
   std::mt19937 rng(3);
@@ -305,9 +305,14 @@ TEST(Matcher, PoseResamplerEqualsItsDefinition) {
       const double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
       const auto round = [](double v) { return static_cast<int>(std::lround(v)); };
       for (int trial = 0; trial < 4; ++trial) {
-        std::uint32_t in[64], out[64];
+        std::uint32_t in[64], out[64], other[64];
         for (int y = 0; y < h; ++y) in[y] = static_cast<std::uint32_t>(rng()) & algo::row_cells(w);
         pose.apply(in, out);
+        // Every kernel path resamples the same bits.
+        for (algo::Isa isa : algo::available_isas()) {
+          algo::kernels_for(isa).resample(pose, in, other, 1);
+          ASSERT_TRUE(std::equal(out, out + h, other)) << algo::to_string(isa);
+        }
         const auto inside = [&](int x, int y) { return x >= 0 && y >= 0 && x < w && y < h; };
         for (int y = 0; y < h; ++y)
           for (int x = 0; x < w; ++x) {
@@ -321,6 +326,12 @@ TEST(Matcher, PoseResamplerEqualsItsDefinition) {
             ASSERT_EQ(((out[y] >> x) & 1u) != 0, expected)
                 << w << "x" << h << " scale " << scale << " degrees " << degrees << " cell " << x << "," << y;
           }
+        // Three planes back to back: each as on its own.
+        std::uint32_t three[3 * 64], three_out[3 * 64];
+        for (int p = 0; p < 3; ++p)
+          for (int y = 0; y < h; ++y) three[p * h + y] = p == 1 ? in[y] : static_cast<std::uint32_t>(rng()) & algo::row_cells(w);
+        pose.apply(three, three_out, 3);
+        ASSERT_TRUE(std::equal(out, out + h, three_out + h));
       }
     }
 }

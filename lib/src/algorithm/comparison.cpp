@@ -33,8 +33,8 @@ PreparedProbe prepare_probe(const TemplateData& t, const FeatureConfig& cfg) {
   const ShiftGrid& lf = p.search.first_lines();
   p.o_first.resize(of.size());
   p.l_first.resize(lf.size());
-  for (std::size_t i = 0; i < of.size(); ++i) p.o_first[i] = p.orientation.at(of[i].dx, of[i].dy);
-  for (std::size_t i = 0; i < lf.size(); ++i) p.l_first[i] = p.lines.at(lf[i].dx, lf[i].dy);
+  of.for_each([&](std::size_t i, const Shift& s) { p.o_first[i] = p.orientation.at(s.dx, s.dy); });
+  lf.for_each([&](std::size_t i, const Shift& s) { p.l_first[i] = p.lines.at(s.dx, s.dy); });
   return p;
 }
 
@@ -289,14 +289,17 @@ namespace {
 // variant when first asked for (the resampling is PoseResampler's, as in ShiftedRows), and each
 // (variant, dx) translate, laid out as a ShiftedRows column (planes `stride` rows apart with `pad`
 // zero rows above and below), when a shift first needs it. The first shifts take every second dx,
-// the refinement a few more, the pose search one dx per variant and two more for the best. All
-// of it lives in a per-thread buffer: offsets into it stay valid while it grows.
+// the refinement a few more, the pose search one dx per variant and two more for the best.
+// All of it lives in a per-thread buffer with one place for each variant's rows and each column:
+// only the rows are written, so the frames stay zero from one comparison to the next while the
+// geometry stays the same (a new geometry zeroes the buffer once).
 class OneOffRows {
  public:
   OneOffRows(const TemplateData& t, const ShiftSearch& search, const FeatureConfig& cfg)
-      : t_(t), cfg_(cfg), radius_(search.orientation_radius()), variants_(search.pose_variants()),
-        o_height_(static_cast<std::size_t>(t.orientation.height)), l_height_(static_cast<std::size_t>(t.lines.height)),
-        o_cells_(row_cells(t.orientation.width)), l_cells_(row_cells(t.lines.width)) {
+      : t_(t), cfg_(cfg), radius_(search.orientation_radius()), side_(2 * radius_ + 1),
+        variants_(search.pose_variants()), o_height_(static_cast<std::size_t>(t.orientation.height)),
+        l_height_(static_cast<std::size_t>(t.lines.height)), o_cells_(row_cells(t.orientation.width)),
+        l_cells_(row_cells(t.lines.width)) {
     const auto pad = static_cast<std::size_t>(radius_);
     shape_.o_rows = record_rows(t.orientation.height);
     shape_.l_rows = record_rows(t.lines.height);
@@ -306,13 +309,19 @@ class OneOffRows {
     o_column_ = (shape_.o_planes + 1) * shape_.o_stride;
     column_ = o_column_ + 2 * shape_.l_stride;
     variant_rows_ = (shape_.o_planes + 1) * o_height_ + 2 * l_height_;
-    side_ = 2 * radius_ + 1;
-    std::fill_n(column_at_, (1 + variants_) * side_, kNone);
-    std::fill_n(rows_at_, 1 + variants_, kNone);
-    // The first shifts' columns, a few more, the pose search's: grown only past that.
-    const std::size_t expected = variant_rows_ * static_cast<std::size_t>(1 + variants_) +
-                                 column_ * static_cast<std::size_t>(2 * radius_ + 1 + variants_ + 2);
-    if (buf_.size() < expected) buf_.resize(expected);
+    const auto layouts = static_cast<std::size_t>(1 + variants_);
+    columns_at_ = variant_rows_ * layouts;
+    const Layout layout{shape_.o_planes, o_height_, l_height_, pad, layouts};
+    if (!(scratch_.layout == layout)) {  // zero frames for this geometry
+      scratch_.rows.clear();
+      scratch_.rows.resize(columns_at_ + column_ * layouts * static_cast<std::size_t>(side_));
+      scratch_.layout = layout;
+    }
+    // A new comparison: nothing made yet (stamps of an older one no longer count).
+    if (++scratch_.comparison == 0) {
+      std::fill(std::begin(scratch_.made), std::end(scratch_.made), 0u);
+      scratch_.comparison = 1;
+    }
   }
   OneOffRows(const OneOffRows&) = delete;
   OneOffRows& operator=(const OneOffRows&) = delete;
@@ -321,86 +330,80 @@ class OneOffRows {
 
   // Row 0 of plane 0 of each family at each shift.
   void at(const Shift* shifts, std::size_t n, const std::uint32_t** po, const std::uint32_t** pl) {
-    for (std::size_t i = 0; i < n; ++i) column(shifts[i].variant, shifts[i].dx);  // may grow the buffer
-    const std::uint32_t* base = buf_.data();
     const auto pad = static_cast<std::ptrdiff_t>(radius_);
     for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t* c = base + column_at_[shifts[i].variant * side_ + shifts[i].dx + radius_];
+      const std::uint32_t* c = column(shifts[i].variant, shifts[i].dx);
       po[i] = c + pad - shifts[i].dy;
       pl[i] = c + o_column_ + pad - shifts[i].dy;
     }
   }
 
  private:
-  static constexpr std::size_t kNone = ~std::size_t{0};
-
-  static AlignedRows& thread_buffer() {
-    thread_local AlignedRows rows;
-    return rows;
+  // What the frames of the buffer were zeroed for.
+  struct Layout {
+    std::size_t o_planes = 0, o_height = 0, l_height = 0, pad = 0, variants = 0;
+    bool operator==(const Layout&) const = default;
+  };
+  static constexpr std::size_t kSlots = (1 + FeatureConfig::kMaxPoseVariants) * (2 * kMaxShiftRadius + 1);
+  struct Scratch {
+    AlignedRows rows;  // each variant's rows, then the columns, column (v, dx) at slot v * side + dx + radius
+    Layout layout;
+    std::uint32_t comparison = 0;                 // counts comparisons on this thread
+    std::uint32_t made[kSlots + 1 + FeatureConfig::kMaxPoseVariants] = {};  // comparison that made a slot
+  };
+  static Scratch& thread_scratch() {
+    thread_local Scratch scratch;
+    return scratch;
   }
-  std::size_t take(std::size_t words) {
-    const std::size_t at = used_;
-    used_ += words;
-    if (buf_.size() < used_) buf_.resize(used_);
-    return at;
+  bool make(std::size_t slot) {
+    if (scratch_.made[slot] == scratch_.comparison) return false;
+    scratch_.made[slot] = scratch_.comparison;
+    return true;
   }
 
   // The rows of variant v: (planes + 1) orientation planes of o_height_ rows, then 2 line planes.
-  std::size_t rows(int v) {
-    std::size_t& at = rows_at_[v];
-    if (at != kNone) return at;
-    const std::size_t r = take(variant_rows_);
+  const std::uint32_t* rows(int v) {
+    std::uint32_t* out = scratch_.rows.data() + static_cast<std::size_t>(v) * variant_rows_;
+    if (!make(kSlots + static_cast<std::size_t>(v))) return out;
+    const std::size_t lines = (shape_.o_planes + 1) * o_height_;
     if (v == 0) {
-      std::uint32_t* out = buf_.data() + r;
       for (std::size_t p = 0; p <= shape_.o_planes; ++p) plane_rows(t_.orientation, p, out + p * o_height_);
-      for (std::size_t p = 0; p < 2; ++p)
-        plane_rows(t_.lines, p, out + (shape_.o_planes + 1) * o_height_ + p * l_height_);
-    } else {
-      const std::size_t r0 = rows(0);
-      const FeatureConfig::PoseVariant& pose = cfg_.pose_variants[v - 1];
-      const PoseResampler& o = resampler(t_.orientation.width, t_.orientation.height, pose);
-      const PoseResampler& l = resampler(t_.lines.width, t_.lines.height, pose);
-      const std::uint32_t* in = buf_.data() + r0;
-      std::uint32_t* out = buf_.data() + r;
-      for (std::size_t p = 0; p <= shape_.o_planes; ++p) o.apply(in + p * o_height_, out + p * o_height_);
-      const std::size_t lines = (shape_.o_planes + 1) * o_height_;
-      for (std::size_t p = 0; p < 2; ++p) l.apply(in + lines + p * l_height_, out + lines + p * l_height_);
+      for (std::size_t p = 0; p < 2; ++p) plane_rows(t_.lines, p, out + lines + p * l_height_);
+      return out;
     }
-    at = r;
-    return r;
+    const std::uint32_t* in = rows(0);
+    const FeatureConfig::PoseVariant& pose = cfg_.pose_variants[v - 1];
+    const PoseResampler& o = resampler(t_.orientation.width, t_.orientation.height, pose);
+    const PoseResampler& l = resampler(t_.lines.width, t_.lines.height, pose);
+    o.apply(in, out, shape_.o_planes + 1);
+    l.apply(in + lines, out + lines, 2);
+    return out;
   }
 
-  void column(int v, int dx) {
-    std::size_t& at = column_at_[v * side_ + dx + radius_];
-    if (at != kNone) return;
-    const std::size_t r = rows(v);
-    const std::size_t c = take(column_);
+  const std::uint32_t* column(int v, int dx) {
+    const auto slot = static_cast<std::size_t>(v * side_ + dx + radius_);
+    std::uint32_t* out = scratch_.rows.data() + columns_at_ + slot * column_;
+    if (!make(slot)) return out;
+    const std::uint32_t* in = rows(v);
     const auto pad = static_cast<std::size_t>(radius_);
-    const std::uint32_t* in = buf_.data() + r;
-    std::uint32_t* out = buf_.data() + c;
-    std::fill_n(out, column_, 0u);  // the frames and the rows below the grid
+    std::uint32_t* plane = out;
     const auto planes = [&](std::size_t count, std::size_t height, std::size_t stride, std::uint32_t cells) {
-      for (std::size_t p = 0; p < count; ++p, in += height, out += stride)
-        translate_rows(in, static_cast<int>(height), cells, dx, out + pad);
+      for (std::size_t p = 0; p < count; ++p, in += height, plane += stride)
+        translate_rows(in, static_cast<int>(height), cells, dx, plane + pad);
     };
     planes(shape_.o_planes + 1, o_height_, shape_.o_stride, o_cells_);
     planes(2, l_height_, shape_.l_stride, l_cells_);
-    at = c;
+    return out;
   }
 
-  AlignedRows& buf_ = thread_buffer();
+  Scratch& scratch_ = thread_scratch();
   const TemplateData& t_;
   const FeatureConfig& cfg_;
-  int radius_, variants_, side_ = 0;
+  int radius_, side_, variants_;
   std::size_t o_height_, l_height_;
   std::uint32_t o_cells_, l_cells_;
   ProbeShape shape_;
-  std::size_t o_column_ = 0, column_ = 0, variant_rows_ = 0;
-  std::size_t used_ = 0;
-  // Offsets in the buffer (kNone: not made yet): each variant's rows, and the column (v, dx) at
-  // v * side_ + dx + radius_.
-  std::size_t rows_at_[1 + FeatureConfig::kMaxPoseVariants];
-  std::size_t column_at_[(1 + FeatureConfig::kMaxPoseVariants) * (2 * kMaxShiftRadius + 1)];
+  std::size_t o_column_ = 0, column_ = 0, variant_rows_ = 0, columns_at_ = 0;
 };
 
 }  // namespace
@@ -419,7 +422,7 @@ double score_once(const TemplateData& probe, const TemplateData& candidate, cons
   CandidateCopy c(candidate, rows.shape());
   const ShiftGrid& grid = search.first_orientation();
   Shift first[kMaxShifts];
-  for (std::size_t i = 0; i < grid.size(); ++i) first[i] = grid[i];
+  grid.for_each([&](std::size_t i, const Shift& s) { first[i] = s; });
   std::uint32_t od[kMaxShifts], ov[kMaxShifts], ld[kMaxShifts], lv[kMaxShifts], lb[kMaxShifts];
   count_pair(rows, rows.shape(), c.rows(), kernels, first, grid.size(), od, ov, ld, lv, lb);
   return finish(search, rows, rows.shape(), c.rows(), kernels, ShiftSearch::FirstCounts{od, ov, ld, lv, lb});

@@ -71,7 +71,7 @@ PoseResampler::PoseResampler(int width, int height, double scale, double degrees
   // Scale (inverse map): source = centre + (p - centre) / scale.
   for (int y = 0; y < height; ++y) {
     const int sy = static_cast<int>(std::lround(cy + (y - cy) / scale));
-    source_row_.push_back(sy >= 0 && sy < height ? sy : -1);
+    source_row_.push_back(sy >= 0 && sy < height ? kMaxShear + sy : 0);
     scale_ = scale_ || sy != y;
   }
   for (int x = 0; x < width; ++x) {
@@ -85,47 +85,8 @@ PoseResampler::PoseResampler(int width, int height, double scale, double degrees
   }
 }
 
-void PoseResampler::apply(const std::uint32_t* in, std::uint32_t* out) const noexcept {
-  const int h = height_;
-  std::uint32_t sheared[kMaxGridRows];
-  const std::uint32_t* rows = in;
-  if (shear_) {
-    // Vertical shear: cell (x, y) from (x, y - offset(x)), one masked pass over the zero-framed
-    // rows per offset.
-    std::uint32_t framed[kMaxGridRows + 2 * kMaxShear];
-    std::fill_n(framed, kMaxShear, 0u);
-    std::copy_n(in, h, framed + kMaxShear);
-    std::fill_n(framed + kMaxShear + h, kMaxShear, 0u);
-    std::uint32_t v[kMaxGridRows];
-    std::fill_n(v, h, 0u);
-    for (std::size_t i = 0; i < column_mask_.size(); ++i) {
-      const std::uint32_t* from = framed + kMaxShear - (first_offset_ + static_cast<int>(i));
-      const std::uint32_t m = column_mask_[i];
-      for (int y = 0; y < h; ++y) v[y] |= from[y] & m;
-    }
-    // Horizontal shear: cell (x, y) from (x + shift(y), y).
-    for (int y = 0; y < h; ++y) sheared[y] = ((v[y] >> right_[static_cast<std::size_t>(y)]) << left_[static_cast<std::size_t>(y)]) & full_;
-    rows = sheared;
-  }
-  if (!scale_) {
-    for (int y = 0; y < h; ++y) out[y] = rows[y] & full_;
-    return;
-  }
-  std::uint32_t source[kMaxGridRows];
-  for (int y = 0; y < h; ++y) {
-    const int sy = source_row_[static_cast<std::size_t>(y)];
-    source[y] = sy < 0 ? 0 : rows[sy];
-  }
-  std::uint32_t moved[kMaxGridRows] = {};  // locals: loops the compiler vectorises
-  for (const MaskedShift& c : columns_) {
-    const int shift = c.shift;
-    const std::uint32_t mask = c.mask;
-    if (shift >= 0)
-      for (int y = 0; y < h; ++y) moved[y] |= (source[y] >> shift) & mask;
-    else
-      for (int y = 0; y < h; ++y) moved[y] |= (source[y] << -shift) & mask;
-  }
-  std::copy_n(moved, h, out);
+void PoseResampler::apply(const std::uint32_t* in, std::uint32_t* out, std::size_t planes) const noexcept {
+  best_kernels().resample(*this, in, out, planes);
 }
 
 ShiftedRows::ShiftedRows(const BitCode& code, int radius, const PoseResampler* pose)

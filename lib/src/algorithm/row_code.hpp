@@ -72,10 +72,16 @@ class PoseResampler {
  public:
   // scale > 1 draws the pattern larger; degrees in [-20, 20].
   PoseResampler(int width, int height, double scale, double degrees);
-  // out[0 .. height) from in[0 .. height) (not overlapping).
-  void apply(const std::uint32_t* in, std::uint32_t* out) const noexcept;
+  // out[0 .. height) from in[0 .. height) (not overlapping); `planes` planes of height rows, back
+  // to back. Runs the best kernel path's resample_* (kernels.hpp): the same bits on every path.
+  void apply(const std::uint32_t* in, std::uint32_t* out, std::size_t planes = 1) const noexcept;
 
  private:
+  // The loops of apply(), inlined into each path's kernel (resample_rows.hpp).
+  void apply_rows(const std::uint32_t* in, std::uint32_t* out, std::size_t planes) const noexcept;
+  friend void resample_portable(const PoseResampler&, const std::uint32_t*, std::uint32_t*, std::size_t) noexcept;
+  friend void resample_avx2(const PoseResampler&, const std::uint32_t*, std::uint32_t*, std::size_t) noexcept;
+
   // out |= (shift >= 0 ? in >> shift : in << -shift) & mask: the cells `mask` take from `shift`
   // cells to their left (negative: right).
   struct MaskedShift {
@@ -90,7 +96,7 @@ class PoseResampler {
   int first_offset_ = 0;                    // vertical shear: column_mask_[i] holds the columns moved by
   std::vector<std::uint32_t> column_mask_;  // first_offset_ + i rows
   std::vector<int> right_, left_;           // horizontal shear per row: >> right_[y], then << left_[y]
-  std::vector<int> source_row_;             // scale: output row -> source row (-1: outside)
+  std::vector<int> source_row_;             // scale: output row -> row of the zero-framed rows (0: outside)
   std::vector<MaskedShift> columns_;        // scale: output columns by offset to their source column
 };
 

@@ -30,10 +30,11 @@
 namespace palmvein::inline v1::detail::algo {
 
 // A translation of the probe (grid cells), of the probe itself (variant 0) or of one of its pose
-// variants (1..pose_variants()).
+// variants (1..pose_variants()). No default member initialisers: an
+// array of shifts is scratch space, not zeroed (Shift s{} is all 0).
 struct Shift {
-  int dx = 0, dy = 0;
-  int variant = 0;
+  int dx, dy;
+  int variant;
 };
 
 // The square grid of translations {first, first + step, ...} x the same (side values each), dy
@@ -45,7 +46,14 @@ class ShiftGrid {
   std::size_t size() const noexcept { return static_cast<std::size_t>(side_) * static_cast<std::size_t>(side_); }
   Shift operator[](std::size_t i) const noexcept {
     const int col = static_cast<int>(i % static_cast<std::size_t>(side_)), row = static_cast<int>(i / static_cast<std::size_t>(side_));
-    return Shift{first_ + step_ * col, first_ + step_ * row};
+    return Shift{first_ + step_ * col, first_ + step_ * row, 0};
+  }
+  // f(i, (*this)[i]) for every i in order (without the divisions of operator[]).
+  template <class F>
+  void for_each(F&& f) const {
+    std::size_t i = 0;
+    for (int row = 0; row < side_; ++row)
+      for (int col = 0; col < side_; ++col) f(i++, Shift{first_ + step_ * col, first_ + step_ * row, 0});
   }
 
  private:
@@ -125,10 +133,7 @@ double ShiftSearch::score(const FirstCounts& c, CountBoth&& count) const {
   const int r = o_radius_, side = 2 * r + 1;
   bool visited[kMaxShifts];
   std::fill_n(visited, side * side, false);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Shift s = o_first_[i];
-    visited[(s.dy + r) * side + (s.dx + r)] = true;
-  }
+  o_first_.for_each([&](std::size_t, const Shift& s) { visited[(s.dy + r) * side + (s.dx + r)] = true; });
   Shift refine[kMaxShifts];
   std::size_t m = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -138,7 +143,7 @@ double ShiftSearch::score(const FirstCounts& c, CountBoth&& count) const {
       for (int dx = s.dx - 1; dx <= s.dx + 1; ++dx) {
         if (dx < -r || dx > r || dy < -r || dy > r) continue;
         bool& seen = visited[(dy + r) * side + (dx + r)];
-        if (!seen) seen = true, refine[m++] = Shift{dx, dy};
+        if (!seen) seen = true, refine[m++] = Shift{dx, dy, 0};
       }
   }
   // The best translation seen (the first of equals, coarse shifts before refinement).
