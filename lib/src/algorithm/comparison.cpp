@@ -122,9 +122,16 @@ void run(CountsKernel kernel, const std::uint32_t* const* probe, std::size_t shi
 struct PreparedRows {
   const PreparedProbe& p;
   void at(const Shift* shifts, std::size_t n, const std::uint32_t** po, const std::uint32_t** pl) const {
+    int variant = -1;  // the rows of each run of shifts of one variant looked up once
+    const ShiftedRows *o = nullptr, *l = nullptr;
     for (std::size_t i = 0; i < n; ++i) {
-      po[i] = p.orientation_of(shifts[i].variant).at(shifts[i].dx, shifts[i].dy);
-      pl[i] = p.lines_of(shifts[i].variant).at(shifts[i].dx, shifts[i].dy);
+      if (shifts[i].variant != variant) {
+        variant = shifts[i].variant;
+        o = &p.orientation_of(variant);
+        l = &p.lines_of(variant);
+      }
+      po[i] = o->at(shifts[i].dx, shifts[i].dy);
+      pl[i] = l->at(shifts[i].dx, shifts[i].dy);
     }
   }
 };
@@ -350,6 +357,16 @@ class OneOffRows {
     Layout layout;
     std::uint32_t comparison = 0;                 // counts comparisons on this thread
     std::uint32_t made[kSlots + 1 + FeatureConfig::kMaxPoseVariants] = {};  // comparison that made a slot
+    struct PoseKey {
+      int o_width = 0, o_height = 0, l_width = 0, l_height = 0;
+      double scale = 0, degrees = 0;
+      bool operator==(const PoseKey&) const = default;
+    };
+    struct Poses {
+      PoseKey key;
+      const PoseResampler *o = nullptr, *l = nullptr;
+    };
+    Poses poses[FeatureConfig::kMaxPoseVariants];  // the last resamplers of each pose variant
   };
   static Scratch& thread_scratch() {
     thread_local Scratch scratch;
@@ -372,11 +389,18 @@ class OneOffRows {
       return out;
     }
     const std::uint32_t* in = rows(0);
+    // The resamplers of this pose for both grids, from the process-wide cache once per thread.
     const FeatureConfig::PoseVariant& pose = cfg_.pose_variants[v - 1];
-    const PoseResampler& o = resampler(t_.orientation.width, t_.orientation.height, pose);
-    const PoseResampler& l = resampler(t_.lines.width, t_.lines.height, pose);
-    o.apply(in, out, shape_.o_planes + 1);
-    l.apply(in + lines, out + lines, 2);
+    Scratch::Poses& cached = scratch_.poses[v - 1];
+    const Scratch::PoseKey key{t_.orientation.width, t_.orientation.height, t_.lines.width, t_.lines.height,
+                               pose.scale, pose.degrees};
+    if (!cached.o || !(cached.key == key)) {
+      cached.o = &resampler(key.o_width, key.o_height, pose);
+      cached.l = &resampler(key.l_width, key.l_height, pose);
+      cached.key = key;
+    }
+    cached.o->apply(in, out, shape_.o_planes + 1);
+    cached.l->apply(in + lines, out + lines, 2);
     return out;
   }
 
