@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "algorithm/comparison.hpp"
+#include "algorithm/row_code.hpp"
 #include "features/features.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/matcher.hpp"
@@ -215,6 +217,123 @@ TEST(Matcher, OtherGridSizesEqualTheReference) {
     EXPECT_NEAR(score_with(ta, tc, translation_only()), reference_score(a, c), 1e-12) << w << "x" << h;
     EXPECT_GT(palmvein::match(ta, tb), palmvein::match(ta, tc) + 0.1) << w << "x" << h;
   }
+}
+
+// A random template: `like` set: a genuine-looking copy of it (one bit in six flipped), moved by
+// (dx, dy) cells; otherwise independent bits.
+TemplateData random_template(std::mt19937& rng, int w, int h, int planes, const TemplateData* like = nullptr, int dx = 0,
+                             int dy = 0, int lw = 0, int lh = 0) {
+  TemplateData t;
+  t.params.orientations = static_cast<std::uint8_t>(planes);
+  for (palmvein::detail::BitCode* c : {&t.orientation, &t.lines}) {
+    const bool lines = c == &t.lines;
+    const int cw = lines && lw ? lw : w, ch = lines && lh ? lh : h;
+    *c = palmvein::detail::make_code(cw, ch, lines ? 1 : planes);
+    const palmvein::detail::BitCode* src = like ? (lines ? &like->lines : &like->orientation) : nullptr;
+    for (int y = 0; y < ch; ++y)
+      for (int x = 0; x < cw; ++x) {
+        const int sx = x - dx, sy = y - dy;
+        const bool inside = sx >= 0 && sy >= 0 && sx < cw && sy < ch;
+        const bool valid = (x + y) % 7 != 0 && rng() % 8 != 0 && (!src || inside);
+        palmvein::detail::set_valid(*c, x, y, valid);
+        for (int p = 0; p < c->planes && valid; ++p) {
+          const bool bit = src ? src->bit(static_cast<std::size_t>(p), sx, sy) != (rng() % 6 == 0) : rng() % 2 == 0;
+          palmvein::detail::set_bit(*c, static_cast<std::size_t>(p), x, y, bit);
+        }
+      }
+  }
+  return t;
+}
+
+// match(a, b) makes only the probe translates and pose variants its search asks for: the same
+// counts, so exactly Matcher(a).score(b), on every kernel path, for pairs that stop after the
+// translation search and pairs that reach the pose search, on the default grid and on others.
+TEST(Matcher, OneOffMatchEqualsThePreparedMatcherExactly) {
+  namespace algo = palmvein::detail::algo;
+  std::mt19937 rng(11);
+  const palmvein::detail::FeatureConfig& cfg = palmvein::detail::default_feature_config();
+  int posed = 0, pairs = 0;
+  const auto check = [&](const TemplateData& a, const TemplateData& b) {
+    const auto prepared = algo::prepare_probe(a, cfg);
+    const double expected = algo::score(prepared, b);
+    EXPECT_EQ(algo::score_once(a, b), expected);
+    for (algo::Isa isa : algo::available_isas())
+      EXPECT_EQ(algo::score_once(a, b, algo::kernels_for(isa)), algo::score(prepared, b, algo::kernels_for(isa)))
+          << algo::to_string(isa);
+    // Whether the pose search changed the score (then it surely ran).
+    palmvein::detail::FeatureConfig translation = cfg;
+    translation.pose_variant_count = 0;
+    posed += algo::score(algo::prepare_probe(a, translation), b) != expected;
+    ++pairs;
+  };
+  for (auto [w, h] : {std::pair{32, 32}, std::pair{20, 24}, std::pair{32, 40}, std::pair{17, 17}})
+    for (int i = 0; i < 12; ++i) {
+      const TemplateData a = random_template(rng, w, h, 6);
+      const int dx = static_cast<int>(rng() % 11) - 5, dy = static_cast<int>(rng() % 11) - 5;
+      check(a, random_template(rng, w, h, 6, &a, dx, dy));  // genuine-looking, moved
+      check(a, random_template(rng, w, h, 6));              // impostor
+    }
+  // Rendered palms: turned, scaled, moved captures of the same palm and other palms.
+  const auto set = sample_set();
+  for (const auto& palm : set)
+    for (const auto& other : set)
+      for (const auto& t : other) check(palm[0].data(), t.data());
+  const Template turned = make_template(21, 0, 0, 6, 3), enrolled = make_template(21);
+  check(turned.data(), enrolled.data());
+  check(enrolled.data(), turned.data());
+  EXPECT_GT(posed, 10) << "of " << pairs << " pairs";
+  // Public API: match(a, b) is Matcher(a).score(b).
+  for (const auto& t : set[1]) EXPECT_EQ(palmvein::match(set[1][0], t), palmvein::Matcher(set[1][0]).score(t));
+  // Line grid other than the orientation grid (each family its own shifts).
+  const TemplateData a = random_template(rng, 16, 16, 6, nullptr, 0, 0, 32, 32);
+  const TemplateData b = random_template(rng, 16, 16, 6, &a, 1, 0, 32, 32);
+  EXPECT_EQ(algo::score_once(a, b), algo::score(algo::prepare_probe(a), b));
+}
+
+// The pose resampler against its definition (row_code.hpp), cell by cell: out(x, y) is the input at
+// the scale's source cell, moved back along the horizontal then the vertical shear of the rotation;
+// 0 where any step leaves the grid. Also on several planes at once, and on every kernel path.
+TEST(Matcher, PoseResamplerEqualsItsDefinition) {
+  namespace algo = palmvein::detail::algo;
+  std::mt19937 rng(3);
+  for (auto [w, h] : {std::pair{32, 32}, std::pair{20, 24}, std::pair{32, 40}, std::pair{17, 17}, std::pair{1, 1}})
+    for (auto [scale, degrees] : {std::pair{0.91, 0.0}, std::pair{1.10, 0.0}, std::pair{1.0, -6.0}, std::pair{1.0, 6.0},
+                                  std::pair{1.0, 0.0}, std::pair{0.5, 0.0}, std::pair{2.0, 0.0}, std::pair{1.0, 20.0},
+                                  std::pair{1.0, -20.0}, std::pair{1.2, 10.0}, std::pair{0.8, -15.0}}) {
+      const algo::PoseResampler pose(w, h, scale, degrees);
+      const double s = std::sin(degrees * 3.14159265358979323846 / 180.0);
+      const double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+      const auto round = [](double v) { return static_cast<int>(std::lround(v)); };
+      for (int trial = 0; trial < 4; ++trial) {
+        std::uint32_t in[64], out[64], other[64];
+        for (int y = 0; y < h; ++y) in[y] = static_cast<std::uint32_t>(rng()) & algo::row_cells(w);
+        pose.apply(in, out);
+        // Every kernel path resamples the same bits.
+        for (algo::Isa isa : algo::available_isas()) {
+          algo::kernels_for(isa).resample(pose, in, other, 1);
+          ASSERT_TRUE(std::equal(out, out + h, other)) << algo::to_string(isa);
+        }
+        const auto inside = [&](int x, int y) { return x >= 0 && y >= 0 && x < w && y < h; };
+        for (int y = 0; y < h; ++y)
+          for (int x = 0; x < w; ++x) {
+            bool expected = false;
+            const int xs = round(cx + (x - cx) / scale), ys = round(cy + (y - cy) / scale);  // scale
+            const int xh = xs + round(s * (ys - cy));                                          // horizontal shear
+            if (inside(xs, ys) && inside(xh, ys)) {
+              const int yv = ys - round(s * (xh - cx));  // vertical shear
+              expected = inside(xh, yv) && ((in[yv] >> xh) & 1u);
+            }
+            ASSERT_EQ(((out[y] >> x) & 1u) != 0, expected)
+                << w << "x" << h << " scale " << scale << " degrees " << degrees << " cell " << x << "," << y;
+          }
+        // Three planes back to back: each as on its own.
+        std::uint32_t three[3 * 64], three_out[3 * 64];
+        for (int p = 0; p < 3; ++p)
+          for (int y = 0; y < h; ++y) three[p * h + y] = p == 1 ? in[y] : static_cast<std::uint32_t>(rng()) & algo::row_cells(w);
+        pose.apply(three, three_out, 3);
+        ASSERT_TRUE(std::equal(out, out + h, three_out + h));
+      }
+    }
 }
 
 TEST(Matcher, ToleratesTranslationWithinTheSearchRange) {

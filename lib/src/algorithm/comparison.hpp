@@ -83,4 +83,14 @@ inline double score(const PreparedProbe& probe, const TemplateData& candidate) {
   return score(probe, candidate, best_kernels());
 }
 
+// One comparison without a PreparedProbe (match(a, b)): the probe's translates and pose variants
+// are made only where this candidate's search asks for them (the first shifts need every second
+// column), in a per-thread buffer, nothing allocated once that has grown. The same counts and the
+// same rule as score(prepare_probe(probe, cfg), candidate, kernels), so the same score, bit for bit.
+double score_once(const TemplateData& probe, const TemplateData& candidate, const Kernels& kernels,
+                  const FeatureConfig& cfg = default_feature_config());
+inline double score_once(const TemplateData& probe, const TemplateData& candidate) {
+  return score_once(probe, candidate, best_kernels());
+}
+
 }  // namespace palmvein::v1::detail::algo

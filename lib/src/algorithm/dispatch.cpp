@@ -70,10 +70,10 @@ Kernels kernels_for(Isa isa) {
   k.counts = kernel_for(isa);
   switch (isa) {
 #if defined(__x86_64__) || defined(__i386__)
-    case Isa::Avx2: k.pair = pair_avx2; break;
-    case Isa::Avx512: k.pair = pair_avx512; break;
+    case Isa::Avx2: k.pair = pair_avx2, k.resample = resample_avx2; break;
+    case Isa::Avx512: k.pair = pair_avx512, k.resample = resample_avx2; break;  // no wider resampler
 #endif
-    default: k.pair = pair_portable; break;
+    default: k.pair = pair_portable, k.resample = resample_portable; break;
   }
   return k;
 }

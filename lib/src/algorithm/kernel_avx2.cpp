@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include "algorithm/kernels.hpp"
+#include "algorithm/resample_rows.hpp"
 
 #define PALMVEIN_TARGET_AVX2 __attribute__((target("avx2,popcnt")))
 
@@ -67,6 +68,12 @@ PALMVEIN_TARGET_AVX2 void counts_avx2(const CountsTask& t) {
 }
 
 void pair_avx2(const PairTask& t) { pair_by_counts(t, counts_avx2); }
+
+// PoseResampler's loops compiled for AVX2 (vectorised by the compiler, resample_rows.hpp).
+PALMVEIN_TARGET_AVX2 void resample_avx2(const PoseResampler& pose, const std::uint32_t* in, std::uint32_t* out,
+                                        std::size_t planes) noexcept {
+  pose.apply_rows(in, out, planes);
+}
 
 PALMVEIN_TARGET_AVX2 void coarse_avx2(const CoarseTask& t) {
   const std::size_t pw = t.plane_words, rec = (t.planes + 1) * pw;

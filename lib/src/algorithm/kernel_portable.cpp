@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "algorithm/kernels.hpp"
+#include "algorithm/resample_rows.hpp"
 
 namespace palmvein::inline v1::detail::algo {
 
@@ -47,6 +48,10 @@ void counts_portable(const CountsTask& t) {
 }
 
 void pair_portable(const PairTask& t) { pair_by_counts(t, counts_portable); }
+
+void resample_portable(const PoseResampler& pose, const std::uint32_t* in, std::uint32_t* out, std::size_t planes) noexcept {
+  pose.apply_rows(in, out, planes);
+}
 
 void coarse_portable(const CoarseTask& t) {
   const std::size_t pw = t.plane_words, rec = (t.planes + 1) * pw;

@@ -71,10 +71,16 @@ struct PairTask {
 };
 using PairKernel = void (*)(const PairTask& task);
 
+// A pose variant of `planes` row-packed planes (PoseResampler::apply, row_code.hpp).
+class PoseResampler;
+using ResampleKernel = void (*)(const PoseResampler& pose, const std::uint32_t* in, std::uint32_t* out,
+                                std::size_t planes) noexcept;
+
 // The kernels of one instruction-set path.
 struct Kernels {
   CountsKernel counts = nullptr;
   PairKernel pair = nullptr;
+  ResampleKernel resample = nullptr;
 };
 
 // The coarse pre-filter of 1:N search in a "vertical" layout: candidates in blocks of kLanes, word
@@ -102,7 +108,9 @@ using CoarseKernel = void (*)(const CoarseTask& task);
 void counts_portable(const CountsTask& task);
 void pair_portable(const PairTask& task);
 void coarse_portable(const CoarseTask& task);
+void resample_portable(const PoseResampler& pose, const std::uint32_t* in, std::uint32_t* out, std::size_t planes) noexcept;
 #if defined(__x86_64__) || defined(__i386__)
+void resample_avx2(const PoseResampler& pose, const std::uint32_t* in, std::uint32_t* out, std::size_t planes) noexcept;
 void counts_avx2(const CountsTask& task);
 void pair_avx2(const PairTask& task);
 void counts_avx512(const CountsTask& task);

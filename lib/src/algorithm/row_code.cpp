@@ -30,10 +30,7 @@ void check_row_packable(const BitCode& code, const char* family) {
     throw InvalidArgument(std::string("matcher: ") + family + " code has inconsistent sizes");
 }
 
-namespace {
-
-// The rows of plane `p` (p == code.planes: the mask) into rows[0 .. height).
-void rows_of(const BitCode& code, std::size_t p, std::uint32_t* rows) {
+void plane_rows(const BitCode& code, std::size_t p, std::uint32_t* rows) {
   const std::uint64_t* plane = p < code.planes ? code.plane(p) : code.mask.data();
   if (code.width == 32) {  // the flat plane is already row-packed (little-endian words)
     std::memcpy(rows, plane, std::size_t{code.height} * sizeof(std::uint32_t));
@@ -42,15 +39,14 @@ void rows_of(const BitCode& code, std::size_t p, std::uint32_t* rows) {
   for (int y = 0; y < code.height; ++y) rows[y] = row_of(plane, code.width, y);
 }
 
-}  // namespace
 
 void write_record(const BitCode& code, std::uint32_t* out) {
   const std::size_t rows = record_rows(code.height);
-  for (std::size_t p = 0; p <= code.planes; ++p) rows_of(code, p, out + p * rows);
+  for (std::size_t p = 0; p <= code.planes; ++p) plane_rows(code, p, out + p * rows);
 }
 
 PoseResampler::PoseResampler(int width, int height, double scale, double degrees)
-    : height_(height), full_(width == 32 ? ~std::uint32_t{0} : ((std::uint32_t{1} << width) - 1)) {
+    : height_(height), full_(row_cells(width)) {
   if (width < 1 || width > kMaxRowCells || height < 1 || height > kMaxGridRows || !(scale >= 0.5 && scale <= 2) ||
       !(degrees >= -20 && degrees <= 20))
     throw InvalidArgument("matcher: pose variant out of range (scale 0.5..2, degrees -20..20)");
@@ -64,39 +60,33 @@ PoseResampler::PoseResampler(int width, int height, double scale, double degrees
   column_mask_.assign(static_cast<std::size_t>(*hi - *lo + 1), 0);
   for (int x = 0; x < width; ++x)
     column_mask_[static_cast<std::size_t>(offset[static_cast<std::size_t>(x)] - first_offset_)] |= std::uint32_t{1} << x;
-  for (int y = 0; y < height; ++y) row_shift_.push_back(static_cast<int>(std::lround(s * (y - cy))));
+  shear_ = *lo != 0 || *hi != 0;
+  for (int y = 0; y < height; ++y) {
+    const int a = static_cast<int>(std::lround(s * (y - cy)));  // cell (x, y) from (x + a, y); |a| <= 11
+    right_.push_back(std::max(a, 0));
+    left_.push_back(std::max(-a, 0));
+    shear_ = shear_ || a != 0;
+  }
+  if (std::max(-*lo, *hi) > kMaxShear) throw InvalidArgument("matcher: pose variant shears too far");
   // Scale (inverse map): source = centre + (p - centre) / scale.
   for (int y = 0; y < height; ++y) {
     const int sy = static_cast<int>(std::lround(cy + (y - cy) / scale));
-    source_row_.push_back(sy >= 0 && sy < height ? sy : -1);
+    source_row_.push_back(sy >= 0 && sy < height ? kMaxShear + sy : 0);
+    scale_ = scale_ || sy != y;
   }
-  for (auto& table : lut_) std::fill(std::begin(table), std::end(table), 0u);
   for (int x = 0; x < width; ++x) {
     const int sx = static_cast<int>(std::lround(cx + (x - cx) / scale));
+    scale_ = scale_ || sx != x;
     if (sx < 0 || sx >= width) continue;
-    for (unsigned byte = 0; byte < 256; ++byte)
-      if ((byte >> (sx % 8)) & 1u) lut_[sx / 8][byte] |= std::uint32_t{1} << x;
+    const auto same = [&](const MaskedShift& m) { return m.shift == sx - x; };
+    auto it = std::find_if(columns_.begin(), columns_.end(), same);
+    if (it == columns_.end()) it = columns_.insert(columns_.end(), MaskedShift{sx - x, 0});
+    it->mask |= std::uint32_t{1} << x;
   }
 }
 
-void PoseResampler::apply(const std::uint32_t* in, std::uint32_t* out) const noexcept {
-  std::uint32_t sheared[kMaxGridRows];
-  for (int y = 0; y < height_; ++y) {
-    // Vertical shear: cell (x, y) from (x, y - offset(x)).
-    std::uint32_t v = 0;
-    for (std::size_t i = 0; i < column_mask_.size(); ++i) {
-      const int sy = y - (first_offset_ + static_cast<int>(i));
-      if (sy >= 0 && sy < height_) v |= in[sy] & column_mask_[i];
-    }
-    // Horizontal shear: cell (x, y) from (x + shift(y), y).
-    const int a = row_shift_[static_cast<std::size_t>(y)];
-    sheared[y] = a >= 0 ? (a >= 32 ? 0 : v >> a) : (-a >= 32 ? 0 : (v << -a) & full_);
-  }
-  for (int y = 0; y < height_; ++y) {
-    const int sy = source_row_[static_cast<std::size_t>(y)];
-    const std::uint32_t r = sy < 0 ? 0 : sheared[sy];
-    out[y] = lut_[0][r & 0xFF] | lut_[1][(r >> 8) & 0xFF] | lut_[2][(r >> 16) & 0xFF] | lut_[3][r >> 24];
-  }
+void PoseResampler::apply(const std::uint32_t* in, std::uint32_t* out, std::size_t planes) const noexcept {
+  best_kernels().resample(*this, in, out, planes);
 }
 
 ShiftedRows::ShiftedRows(const BitCode& code, int radius, const PoseResampler* pose)
@@ -106,24 +96,18 @@ ShiftedRows::ShiftedRows(const BitCode& code, int radius, const PoseResampler* p
   stride_ = rows_ + 2 * pad_;
   const std::size_t variant = (planes_ + 1) * stride_;
   data_.resize(static_cast<std::size_t>(2 * radius + 1) * variant);
-  const std::uint32_t full = code.width == 32 ? ~std::uint32_t{0} : ((std::uint32_t{1} << code.width) - 1);
+  const std::uint32_t cells = row_cells(code.width);
   std::uint32_t rows[kMaxGridRows];
   for (std::size_t p = 0; p <= planes_; ++p) {
-    rows_of(code, p, rows);
+    plane_rows(code, p, rows);
     if (pose) {
       std::uint32_t moved[kMaxGridRows];
       pose->apply(rows, moved);
       std::copy_n(moved, code.height, rows);
     }
-    // One tight loop per shift (a constant shift count: vectorised by the compiler). Cell x of the
-    // translate takes cell x - dx.
-    for (int dx = -radius; dx <= radius; ++dx) {
-      std::uint32_t* v = data_.data() + static_cast<std::size_t>(dx + radius) * variant + p * stride_ + pad_;
-      if (dx >= 0)
-        for (int y = 0; y < code.height; ++y) v[y] = (rows[y] << dx) & full;
-      else
-        for (int y = 0; y < code.height; ++y) v[y] = rows[y] >> (-dx);
-    }
+    for (int dx = -radius; dx <= radius; ++dx)
+      translate_rows(rows, code.height, cells, dx,
+                     data_.data() + static_cast<std::size_t>(dx + radius) * variant + p * stride_ + pad_);
   }
 }
 

@@ -44,26 +44,60 @@ void check_row_packable(const BitCode& code, const char* family);
 // Writes `code` row-packed into `out` (record_size(code) rows, zero-filled by the caller).
 void write_record(const BitCode& code, std::uint32_t* out);
 
+// The `height` rows of plane `p` of `code` (p == code.planes: the mask plane), row-packed.
+void plane_rows(const BitCode& code, std::size_t p, std::uint32_t* rows);
+
+// The cells of a row of a grid `width` cells wide.
+constexpr std::uint32_t row_cells(int width) noexcept {
+  return width >= 32 ? ~std::uint32_t{0} : ((std::uint32_t{1} << width) - 1);
+}
+
+// Rows [0, height) of one plane translated horizontally by `dx` cells: cell x of out takes cell
+// x - dx of `rows`; cells shifted in from outside the grid are 0. `cells` = row_cells(width).
+inline void translate_rows(const std::uint32_t* rows, int height, std::uint32_t cells, int dx, std::uint32_t* out) noexcept {
+  // One tight loop per direction (the shift count is loop-invariant: vectorised by the compiler).
+  if (dx >= 0)
+    for (int y = 0; y < height; ++y) out[y] = (rows[y] << dx) & cells;
+  else
+    for (int y = 0; y < height; ++y) out[y] = rows[y] >> (-dx);
+}
+
 // A change of pose of row-packed planes (nearest cell, about the grid centre): a small in-plane
 // rotation as two shears (a vertical one, one column mask per offset, then a horizontal one, one
-// shift per row; exact up to cos(angle), 1 % at 8 degrees), then a scale (source row per row, one
-// byte-table lookup per 8 cells). Cells taken from outside the grid are 0, so a resampled mask
-// marks them invalid. Immutable once built; apply() may run concurrently.
+// shift per row; exact up to cos(angle), 1 % at 8 degrees), then a scale (source row per row, and
+// source column per column as one masked shift per distinct column offset). Cells taken from
+// outside the grid are 0, so a resampled mask marks them invalid. A step that moves nothing (no
+// rotation, scale 1) is skipped. Immutable once built; apply() may run concurrently.
 class PoseResampler {
  public:
   // scale > 1 draws the pattern larger; degrees in [-20, 20].
   PoseResampler(int width, int height, double scale, double degrees);
-  // out[0 .. height) from in[0 .. height).
-  void apply(const std::uint32_t* in, std::uint32_t* out) const noexcept;
+  // out[0 .. height) from in[0 .. height) (not overlapping); `planes` planes of height rows, back
+  // to back. Runs the best kernel path's resample_* (kernels.hpp): the same bits on every path.
+  void apply(const std::uint32_t* in, std::uint32_t* out, std::size_t planes = 1) const noexcept;
 
  private:
+  // The loops of apply(), inlined into each path's kernel (resample_rows.hpp).
+  void apply_rows(const std::uint32_t* in, std::uint32_t* out, std::size_t planes) const noexcept;
+  friend void resample_portable(const PoseResampler&, const std::uint32_t*, std::uint32_t*, std::size_t) noexcept;
+  friend void resample_avx2(const PoseResampler&, const std::uint32_t*, std::uint32_t*, std::size_t) noexcept;
+
+  // out |= (shift >= 0 ? in >> shift : in << -shift) & mask: the cells `mask` take from `shift`
+  // cells to their left (negative: right).
+  struct MaskedShift {
+    int shift;
+    std::uint32_t mask;
+  };
+  static constexpr int kMaxShear = 16;  // |vertical shear| in rows (6 at 20 degrees on 32 columns)
+
   int height_;
   std::uint32_t full_;
-  int first_offset_ = 0;                  // vertical shear: column_mask_[i] holds the columns moved by
+  bool shear_ = false, scale_ = false;      // whether each step moves anything
+  int first_offset_ = 0;                    // vertical shear: column_mask_[i] holds the columns moved by
   std::vector<std::uint32_t> column_mask_;  // first_offset_ + i rows
-  std::vector<int> row_shift_;            // horizontal shear, per row
-  std::vector<int> source_row_;           // scale: output row -> source row (-1: outside)
-  std::uint32_t lut_[4][256];             // scale: output bits of each source byte
+  std::vector<int> right_, left_;           // horizontal shear per row: >> right_[y], then << left_[y]
+  std::vector<int> source_row_;             // scale: output row -> row of the zero-framed rows (0: outside)
+  std::vector<MaskedShift> columns_;        // scale: output columns by offset to their source column
 };
 
 // Every horizontal translate of one code within +-radius cells (cells shifted in from outside the

@@ -29,21 +29,14 @@ ShiftSearch::ShiftSearch(const TemplateData& probe, const FeatureConfig& cfg) {
   // Pose variants need one shift radius for both families (the same grid).
   variants_ = independent_ ? 0 : cfg.pose_variant_count;
   pose_gate_ = cfg.pose_gate;
-  const auto all_shifts = [](int radius) {
-    std::vector<Shift> v;
-    for (int dy = -radius; dy <= radius; ++dy)
-      for (int dx = -radius; dx <= radius; ++dx) v.push_back(Shift{dx, dy});
-    return v;
-  };
-  if (independent_) {
-    o_first_ = all_shifts(o_radius_);
-    l_first_ = all_shifts(l_radius_);
+  if (independent_) {  // every shift
+    o_first_ = ShiftGrid(-o_radius_, 1, 2 * o_radius_ + 1);
+    l_first_ = ShiftGrid(-l_radius_, 1, 2 * l_radius_ + 1);
     return;
   }
   // Even shifts: from -(r/2)*2 up to r in steps of 2, so that the set is symmetric about 0.
-  const int r = o_radius_;
-  for (int dy = -(r / 2) * 2; dy <= r; dy += 2)
-    for (int dx = -(r / 2) * 2; dx <= r; dx += 2) o_first_.push_back(Shift{dx, dy});
+  const int r = o_radius_, first = -(r / 2) * 2;
+  o_first_ = ShiftGrid(first, 2, (r - first) / 2 + 1);
   l_first_ = o_first_;
 }
 

@@ -22,7 +22,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 #include "algorithm/row_code.hpp"
 #include "features/feature_config.hpp"
@@ -31,10 +30,34 @@
 namespace palmvein::inline v1::detail::algo {
 
 // A translation of the probe (grid cells), of the probe itself (variant 0) or of one of its pose
-// variants (1..pose_variants()).
+// variants (1..pose_variants()). No default member initialisers: an
+// array of shifts is scratch space, not zeroed (Shift s{} is all 0).
 struct Shift {
-  int dx = 0, dy = 0;
-  int variant = 0;
+  int dx, dy;
+  int variant;
+};
+
+// The square grid of translations {first, first + step, ...} x the same (side values each), dy
+// major: the shifts at which every candidate is counted first. A value, nothing allocated.
+class ShiftGrid {
+ public:
+  ShiftGrid() = default;
+  ShiftGrid(int first, int step, int side) : first_(first), step_(step), side_(side) {}
+  std::size_t size() const noexcept { return static_cast<std::size_t>(side_) * static_cast<std::size_t>(side_); }
+  Shift operator[](std::size_t i) const noexcept {
+    const int col = static_cast<int>(i % static_cast<std::size_t>(side_)), row = static_cast<int>(i / static_cast<std::size_t>(side_));
+    return Shift{first_ + step_ * col, first_ + step_ * row, 0};
+  }
+  // f(i, (*this)[i]) for every i in order (without the divisions of operator[]).
+  template <class F>
+  void for_each(F&& f) const {
+    std::size_t i = 0;
+    for (int row = 0; row < side_; ++row)
+      for (int col = 0; col < side_; ++col) f(i++, Shift{first_ + step_ * col, first_ + step_ * row, 0});
+  }
+
+ private:
+  int first_ = 0, step_ = 1, side_ = 0;
 };
 
 class ShiftSearch {
@@ -47,8 +70,10 @@ class ShiftSearch {
   int orientation_radius() const noexcept { return o_radius_; }
   int line_radius() const noexcept { return l_radius_; }
   // The shifts at which every candidate is counted first.
-  const std::vector<Shift>& first_orientation() const noexcept { return o_first_; }
-  const std::vector<Shift>& first_lines() const noexcept { return l_first_; }
+  const ShiftGrid& first_orientation() const noexcept { return o_first_; }
+  const ShiftGrid& first_lines() const noexcept { return l_first_; }
+  // Each family searched over all its shifts (grids of different sizes), no pose variants.
+  bool independent() const noexcept { return independent_; }
 
   // Counts of one candidate at the first shifts (orientation: od, ov; lines: ld, lv, lb), in the
   // order of first_orientation() / first_lines().
@@ -83,7 +108,7 @@ class ShiftSearch {
   bool independent_ = false;
   int variants_ = 0;  // pose variants besides the probe itself
   double pose_gate_ = 0;
-  std::vector<Shift> o_first_, l_first_;
+  ShiftGrid o_first_, l_first_;
 };
 
 template <class CountBoth>
@@ -108,16 +133,17 @@ double ShiftSearch::score(const FirstCounts& c, CountBoth&& count) const {
   const int r = o_radius_, side = 2 * r + 1;
   bool visited[kMaxShifts];
   std::fill_n(visited, side * side, false);
-  for (const Shift& s : o_first_) visited[(s.dy + r) * side + (s.dx + r)] = true;
+  o_first_.for_each([&](std::size_t, const Shift& s) { visited[(s.dy + r) * side + (s.dx + r)] = true; });
   Shift refine[kMaxShifts];
   std::size_t m = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (fused[i] != best) continue;
-    for (int dy = o_first_[i].dy - 1; dy <= o_first_[i].dy + 1; ++dy)
-      for (int dx = o_first_[i].dx - 1; dx <= o_first_[i].dx + 1; ++dx) {
+    const Shift s = o_first_[i];
+    for (int dy = s.dy - 1; dy <= s.dy + 1; ++dy)
+      for (int dx = s.dx - 1; dx <= s.dx + 1; ++dx) {
         if (dx < -r || dx > r || dy < -r || dy > r) continue;
         bool& seen = visited[(dy + r) * side + (dx + r)];
-        if (!seen) seen = true, refine[m++] = Shift{dx, dy};
+        if (!seen) seen = true, refine[m++] = Shift{dx, dy, 0};
       }
   }
   // The best translation seen (the first of equals, coarse shifts before refinement).
