@@ -129,10 +129,54 @@ class PALMVEIN_API HotplugWatch {
   std::unique_ptr<Impl> impl_;
 };
 
-// Every sensor that can be opened now (the virtual sensor is always listed).
+// Every sensor that can be opened now (the virtual sensor is always listed), then those of the
+// registered out-of-tree drivers.
 PALMVEIN_API std::vector<SensorInfo> enumerate_sensors();
-// Opens "virtual:[?query]", "file:DIR|MANIFEST.csv", "usb:VID:PID[:SERIAL]" or "uvc:VID:PID[:SERIAL]".
+// Opens "virtual:[?query]", "file:DIR|MANIFEST.csv", "usb:VID:PID[:SERIAL]" or "uvc:VID:PID[:SERIAL]",
+// or a URI of a scheme registered with register_sensor_driver().
 // Throws DeviceError(NotFound/Busy/Permission) or InvalidArgument for a malformed URI.
 PALMVEIN_API std::unique_ptr<Sensor> open_sensor(std::string_view uri);
+
+// Out-of-tree drivers (docs/writing-a-driver.md): an application adds its own URI scheme to
+// open_sensor() and enumerate_sensors(). The factory receives the whole URI as given (scheme
+// included) and returns an opened, not yet started sensor, or throws DeviceError / InvalidArgument
+// like the built-in drivers. The enumerator, where given, lists the sensors of the driver that can be
+// opened now; a DeviceError or InvalidArgument from it lists nothing for that driver.
+// Thread-safety: registration, unregistration, open_sensor() and enumerate_sensors() may run on any
+// threads at once; the factory and the enumerator are called without the registry's lock held, and
+// may be called concurrently from several threads.
+using SensorFactory = std::function<std::unique_ptr<Sensor>(std::string_view uri)>;
+using SensorEnumerator = std::function<std::vector<SensorInfo>()>;
+
+// The handle of a registered driver: the scheme is served until the handle is destroyed or reset()
+// (RAII; movable, not copyable). A call of open_sensor() that already holds the factory finishes.
+class PALMVEIN_API SensorDriverRegistration {
+ public:
+  SensorDriverRegistration() noexcept = default;  // registers nothing
+  ~SensorDriverRegistration();                     // reset()
+  SensorDriverRegistration(SensorDriverRegistration&& other) noexcept;
+  SensorDriverRegistration& operator=(SensorDriverRegistration&& other) noexcept;
+  SensorDriverRegistration(const SensorDriverRegistration&) = delete;
+  SensorDriverRegistration& operator=(const SensorDriverRegistration&) = delete;
+
+  // The registered scheme without ':' ("example"), empty when the handle registers nothing.
+  const std::string& scheme() const noexcept { return scheme_; }
+  // Unregisters the scheme now; the handle then registers nothing. Safe to call twice.
+  void reset() noexcept;
+
+ private:
+  friend SensorDriverRegistration register_sensor_driver(std::string_view, SensorFactory, SensorEnumerator);
+  SensorDriverRegistration(std::string scheme, std::uint64_t id) noexcept;
+  std::string scheme_;
+  std::uint64_t id_ = 0;
+};
+
+// Registers `open` for URIs "SCHEME:..."; `scheme` is given without or with its ':' ("example" or
+// "example:"), lower-case letters, digits and '-', starting with a letter (the URI syntax
+// open_sensor() parses). Throws InvalidArgument for a malformed scheme, an empty factory, or a scheme
+// that a built-in or another registered driver serves.
+[[nodiscard]] PALMVEIN_API SensorDriverRegistration register_sensor_driver(std::string_view scheme,
+                                                                          SensorFactory open,
+                                                                          SensorEnumerator enumerate = {});
 
 PALMVEIN_NAMESPACE_END
