@@ -42,7 +42,7 @@ function(palmvein_pkg_config target name description)
     set(PC_LIBS_PRIVATE "")
   endif()
   configure_file(${PROJECT_SOURCE_DIR}/cmake/palmvein.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/${name}.pc @ONLY)
-  install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/${name}.pc DESTINATION ${PALMVEIN_PKGCONFIG_DIR})
+  install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/${name}.pc DESTINATION ${PALMVEIN_PKGCONFIG_DIR} COMPONENT dev)
 endfunction()
 
 # OpenCV: only the modules the libraries use (opencv4.pc would link every module of the package).
@@ -86,7 +86,7 @@ if(PALMVEIN_HELP2MAN AND palmvein_run_tools)
   endif()
   if(palmvein_man_pages)
     add_custom_target(palmvein_man_pages ALL DEPENDS ${palmvein_man_pages})
-    install(FILES ${palmvein_man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+    install(FILES ${palmvein_man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tools)
   endif()
 elseif(PALMVEIN_BUILD_APPS)
   message(STATUS "help2man not found: no man pages (Debian package help2man)")
@@ -102,11 +102,11 @@ if(TARGET palmvein_cli AND TARGET palmvein_drivers AND palmvein_run_tools)
     COMMAND $<TARGET_FILE:palmvein_cli> udev-rules --output ${rules}
     DEPENDS palmvein_cli VERBATIM)
   add_custom_target(palmvein_udev_rules ALL DEPENDS ${rules})
-  install(FILES ${rules} DESTINATION ${PALMVEIN_UDEV_RULES_DIR})
+  install(FILES ${rules} DESTINATION ${PALMVEIN_UDEV_RULES_DIR} COMPONENT tools)
 endif()
 
 # --- data and documentation -------------------------------------------------------------------
 install(FILES ${PROJECT_SOURCE_DIR}/models/score_calibration.csv ${PROJECT_SOURCE_DIR}/models/README.md
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/palmvein/models)
-install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/palmvein/models COMPONENT runtime)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs COMPONENT runtime)

@@ -13,7 +13,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   python3 python3-dev pybind11-dev python3-numpy python3-pytest python3-distributed python3-dask
   xvfb xauth
-  help2man
+  help2man doxygen
+  file dpkg-dev  # cpack -G DEB: file(1) finds the ELF files, dpkg-shlibdeps their library dependencies
 )
 missing=()
 for p in "${packages[@]}"; do

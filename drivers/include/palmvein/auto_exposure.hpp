@@ -15,6 +15,7 @@
 
 PALMVEIN_NAMESPACE_BEGIN
 
+// How run_auto_exposure() steers exposure and gain towards a well-exposed palm.
 struct PALMVEIN_API AutoExposureOptions {
   double target = 128;          // wanted median grey of the palm region (8-bit scale)
   double tolerance = 14;        // converged when |median - target| <= tolerance ...
@@ -23,7 +24,7 @@ struct PALMVEIN_API AutoExposureOptions {
   double damping = 0.85;        // exponent of the proportional step (1 = jump straight to the estimate)
   float max_gain = 4;           // gain is raised only once exposure is at its maximum
   int settle_frames = 3;        // frames to wait for a frame that reports the new exposure
-  std::chrono::milliseconds grab_timeout{1000};
+  std::chrono::milliseconds grab_timeout{1000};  // timeout of each grab()
   // Throws InvalidArgument when a field is out of range.
   void check() const;
 };
@@ -32,19 +33,21 @@ struct PALMVEIN_API AutoExposureOptions {
 struct ExposureMeasurement {
   bool palm_found = false;  // a bright foreground of plausible size was found
   double median = 0;        // 8-bit grey levels
-  double p05 = 0;
-  double p95 = 0;
+  double p05 = 0;           // 5th percentile
+  double p95 = 0;           // 95th percentile
   double saturated = 0;     // share of region pixels >= 250
   double palm_fraction = 0; // share of the frame taken by the region
 };
 
+// The statistics of one frame (8- or 16-bit grey).
 PALMVEIN_API ExposureMeasurement measure_exposure(const Image& frame);
 
+// Where run_auto_exposure() ended.
 struct AutoExposureResult {
-  bool converged = false;
+  bool converged = false;       // the target was reached within max_iterations
   int iterations = 0;           // exposure changes made
-  std::uint32_t exposure_us = 0;
-  float gain = 1;
+  std::uint32_t exposure_us = 0;  // exposure set last
+  float gain = 1;                 // gain set last
   ExposureMeasurement last;     // measurement of the last frame
 };
 

@@ -45,31 +45,33 @@ struct PALMVEIN_API SyntheticVariation {
 // The sensor state a frame is rendered under.
 struct PALMVEIN_API SyntheticFrameSettings {
   int width = 640;                   // frame size in pixels
-  int height = 480;
+  int height = 480;                  // frame height in pixels
   bool hand_present = true;          // false: background only (an empty sensor)
   double rotate_deg = 0;             // fixed extra in-plane rotation (sensor mounted differently)
   std::uint32_t exposure_us = 4000;  // exposure time; brightness is proportional to it
   float gain = 1;                    // analogue gain; brightness and noise scale with it
   int illumination_850 = 0;          // LED bank levels 0..kSyntheticIlluminationLevels-1
-  int illumination_940 = 7;
+  int illumination_940 = 7;          // 940 nm bank level
   SyntheticVariation variation;      // per-capture variation
   // Throws InvalidArgument when a field is out of range.
   void check() const;
 };
 
-inline constexpr int kSyntheticIlluminationLevels = 8;
-inline constexpr std::uint32_t kSyntheticExposureMinUs = 50;
-inline constexpr std::uint32_t kSyntheticExposureMaxUs = 40000;
+inline constexpr int kSyntheticIlluminationLevels = 8;         // levels per LED bank of the virtual sensor
+inline constexpr std::uint32_t kSyntheticExposureMinUs = 50;     // shortest exposure of the virtual sensor
+inline constexpr std::uint32_t kSyntheticExposureMaxUs = 40000;  // longest exposure of the virtual sensor
 
 // One synthetic palm at one frame size: geometry, veins and texture are built in the constructor
 // (a few milliseconds), render() then costs a few milliseconds per 640x480 frame.
 class PALMVEIN_API SyntheticPalm {
  public:
+  // Builds the palm `id` for frames of width x height pixels.
   SyntheticPalm(SyntheticPalmId id, int width, int height);
   ~SyntheticPalm();
-  SyntheticPalm(SyntheticPalm&&) noexcept;
-  SyntheticPalm& operator=(SyntheticPalm&&) noexcept;
+  SyntheticPalm(SyntheticPalm&&) noexcept;             // moves the model
+  SyntheticPalm& operator=(SyntheticPalm&&) noexcept;  // moves the model
 
+  // Whose palm this is.
   const SyntheticPalmId& id() const noexcept;
   // The frame of capture `capture_index` under `settings` (settings.width/height must match the
   // constructor's). Deterministic: same id, index and settings give identical pixels.
