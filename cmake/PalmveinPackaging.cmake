@@ -45,7 +45,7 @@ endif()
 # --- the packages ----------------------------------------------------------------------------------
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME ${PALMVEIN_DEB_RUNTIME})
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION libs)
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_GENERATE_SHLIBS ON)
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)  # a shlibs file for the shared libraries (runtime only has them)
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
     "palm-vein recognition library: runtime\nROI extraction, templates, matching, 1:N search, the encrypted\ngallery and the sensor drivers (virtual, file, USB, UVC); calibration table and docs.")
 

@@ -45,7 +45,12 @@ for name in libpalmvein-dev palmvein-tools; do
     fail "$name: no Depends on $runtime (= $version): $(field "${deb_of[$name]}" Depends)"
 done
 for dep in libopencv-dev libeigen3-dev libpng-dev libjpeg-dev zlib1g-dev; do has_dep libpalmvein-dev "$dep"; done
-for dep in libc6 'libopencv-core[0-9.a-z]*' 'libusb-1\.0-0' 'libsqlite3-0' 'libsodium[0-9]+'; do has_dep palmvein-tools "$dep"; done
+# The USB, SQLite and libsodium libraries are needed by whichever package holds the code that links
+# them: the tools in a static build, the runtime's shared libraries in a shared one.
+holder=palmvein-tools
+if dpkg-deb -c "${deb_of[$runtime]}" | grep '\.so\.[0-9]' >/dev/null; then holder=$runtime; fi  # no -q: an early exit breaks the pipe
+for dep in libc6 'libopencv-core[0-9.a-z]*'; do has_dep palmvein-tools "$dep"; done
+for dep in 'libusb-1\.0-0' 'libsqlite3-0' 'libsodium[0-9]+'; do has_dep "$holder" "$dep"; done
 
 # Each file in one package only (dpkg refuses to install a file owned by another package), and each
 # kind of file in the package it belongs to.

@@ -385,7 +385,7 @@ struct PALMVEIN_API OpenSetProtocol {
 
 // Manifest indices of a drawn protocol. For two-hand persons, hand 0 is the person's left hand
 // (the first palm of the pair), hand 1 the right.
-struct OpenSetDesign {
+struct PALMVEIN_API OpenSetDesign {
   struct Person {
     std::vector<std::uint32_t> palms;  // 1 or 2 palm ids (indices into palm_names)
     bool enrolled = false;
