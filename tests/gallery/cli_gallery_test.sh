@@ -166,7 +166,8 @@ cp "$db" "$tmp/tampered.db"
 python3 - "$tmp/tampered.db" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-c.execute("UPDATE templates SET ciphertext = substr(ciphertext, 1, 5) || x'00' || substr(ciphertext, 7) "
+c.execute("UPDATE templates SET ciphertext = substr(ciphertext, 1, 5) "
+          "|| CASE WHEN substr(ciphertext, 6, 1) = x'00' THEN x'01' ELSE x'00' END || substr(ciphertext, 7) "
           "WHERE row_id = (SELECT min(row_id) FROM templates)")
 c.commit()
 PY

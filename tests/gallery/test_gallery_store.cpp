@@ -296,7 +296,8 @@ TEST_F(GalleryStore, DefaultKeyIsCreatedPrivatelyInTheConfigFolder) {
 TEST_F(GalleryStore, TamperedCiphertextIsAnErrorNeverAMatch) {
   { open().enroll(request("alice", Hand::Left, 1)); }
   raw_sql(db_, "UPDATE templates SET ciphertext = "
-               "substr(ciphertext, 1, 10) || x'ff' || substr(ciphertext, 12) WHERE row_id = 2");
+               "substr(ciphertext, 1, 10) || CASE WHEN substr(ciphertext, 11, 1) = x'ff' THEN x'00' ELSE x'ff' END || "
+               "substr(ciphertext, 12) WHERE row_id = 2");
   Gallery g = open();
   EXPECT_EQ(fault_of([&] { g.templates_of("alice"); }), GalleryFault::Tampered);
   EXPECT_EQ(fault_of([&] { g.all_templates(); }), GalleryFault::Tampered);
@@ -707,8 +708,11 @@ INSERT INTO identities VALUES(2, 'pete', 'Pete', 'L', 1600000000, 1600000100, 7)
 
   // A v2 row that fails its AEAD check is not blessed by the migration: the open fails, nothing changes.
   const fs::path bad = dir_ / "bad.db";
-  raw_sql(bad, v2 + "UPDATE templates SET ciphertext = substr(ciphertext, 1, 3) || x'00' || substr(ciphertext, 5) "
-                    "WHERE row_id = 3;");
+  // (The byte is changed to a value it does not have: the nonce is random, so a fixed value would
+  // leave the row intact once in 256 runs.)
+  raw_sql(bad, v2 + "UPDATE templates SET ciphertext = substr(ciphertext, 1, 3) || "
+                    "CASE WHEN substr(ciphertext, 4, 1) = x'00' THEN x'01' ELSE x'00' END || "
+                    "substr(ciphertext, 5) WHERE row_id = 3;");
   EXPECT_EQ(fault_of([&] { Gallery::open(bad, options()); }), GalleryFault::Tampered);
   {
     sqlite3* h = nullptr;
