@@ -334,6 +334,7 @@ int run_eval_identification(const IdentificationArgs& args) {
                  std::to_string(one.searches.identities) + ")";
     plot.x_label = "FPIR (false positive identification rate)";
     plot.y_label = "FNIR (false negative identification rate)";
+    plot.scale = DetScale::Log;  // FPIR reaches far below 10^-3 at large galleries (the modelled curves)
     png = draw_det_plot(series, plot);
   }
   internal::StagedFiles outputs;  // all or none: a failure keeps a previous run's files

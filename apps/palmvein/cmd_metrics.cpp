@@ -112,7 +112,6 @@ void stage_plots(internal::StagedFiles& out, const std::string& prefix, std::spa
   }
   const std::string name = fs::path(sets.back()->path).filename().string();
   DetPlotOptions det;
-  det.scale = DetScale::NormalDeviate;
   det.title = "DET: " + name;
   out.stage(prefix + "-det.png", draw_det_plot(series, det));
   out.stage(prefix + "-det.csv", det_csv(series, false));

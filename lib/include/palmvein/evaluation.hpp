@@ -128,7 +128,7 @@ struct PALMVEIN_API DetPlotOptions {
   std::string title = "DET curve";
   std::string x_label = "FMR (false match rate)";
   std::string y_label = "FNMR (false non-match rate)";
-  DetScale scale = DetScale::Log;  // DET plots only
+  DetScale scale = DetScale::NormalDeviate;  // DET plots only: probit axes, as NIST and bob draw them
   // Throws InvalidArgument when a field is out of range.
   void check() const;
 };
