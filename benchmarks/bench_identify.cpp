@@ -3,6 +3,7 @@
 //   BM_Search/<strategy>/<gallery>/<threads>: one search over an in-memory gallery (rendered synthetic
 //     palms filled up with mosaics of their codes, lib/src/identification/bench_gallery.hpp);
 //     real time, process CPU time, and comparisons/s.
+//   BM_Prefilter/<gallery>/<threads>: the coarse pre-filter pass alone (prefilter(), m = shortlist).
 //   BM_Kernel/<isa>: the popcount kernel alone (orientation code, the matcher's first 9 shifts), one
 //     thread, comparisons/s per instruction-set path: a ratio between paths in the same run.
 // Run e.g.: bench_identify --benchmark_filter='BM_Search' --benchmark_repetitions=5
@@ -84,6 +85,23 @@ void search_args(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(BM_Search, coarse_to_fine, SearchStrategy::CoarseToFine)->Apply(search_args);
 BENCHMARK_CAPTURE(BM_Search, exhaustive, SearchStrategy::Exhaustive)->Apply(search_args)->Iterations(5);
+
+// The coarse pre-filter alone (IdentificationIndex::prefilter: the coarse pass of a CoarseToFine
+// search, m = the default shortlist) on the same galleries: the share of BM_Search it takes.
+void BM_Prefilter(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto threads = static_cast<unsigned>(state.range(1));
+  Cached& c = gallery(n, threads);
+  std::size_t p = 0;
+  for (auto _ : state) {
+    auto r = c.index->prefilter(c.gallery.probes[p], c.index->shortlist_size());
+    benchmark::DoNotOptimize(r);
+    p = (p + 1) % c.gallery.probes.size();
+  }
+  state.counters["entries_per_s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(c.source + " sources");
+}
+BENCHMARK(BM_Prefilter)->Apply(search_args);
 
 void BM_Kernel(benchmark::State& state) {
   namespace algo = palmvein::detail::algo;
