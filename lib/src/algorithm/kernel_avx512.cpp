@@ -179,8 +179,8 @@ PALMVEIN_TARGET_AVX512 inline void count_shifts(const std::uint64_t* block, cons
 }
 
 // A fixed geometry (the default coarse code: 6 planes of 4 words): the loops unroll completely and
-// two shifts share each candidate load. Measured 1.3x faster than coarse_any on Zen 5
-// (benchmarks/bench_coarse.cpp).
+// two shifts share each candidate load. On Zen 5 about 1.3x faster than coarse_any on one core
+// (the whole pass: 1.42x less CPU at 1M, benchmarks/bench_coarse.cpp).
 template <std::size_t P, std::size_t W>
 PALMVEIN_TARGET_AVX512 void coarse_fixed(const CoarseTask& t) {
   constexpr std::size_t rec = (P + 1) * W;
