@@ -46,7 +46,9 @@ namespace ident = palmvein::detail::ident;
 namespace {
 
 constexpr unsigned kThreads = 2;
-constexpr std::size_t kPlanes = 6, kWords = 4, kShifts = 25, kRecordWords = (kPlanes + 1) * kWords;
+// The default geometry: 16x16 coarse cells, 6 planes; shift radius ceil(max_shift 5 / factor 2) = 3
+// coarse cells, i.e. 7 x 7 = 49 probe variants (layout.cpp).
+constexpr std::size_t kPlanes = 6, kWords = 4, kShifts = 49, kRecordWords = (kPlanes + 1) * kWords;
 constexpr std::size_t kCoarseBytes = kRecordWords * 8;  // 224
 // "Codes of the template's size": the code size of issue #9's side-by-side measurement (the index
 // holds 1384 bytes per template, 1152 of them fine records).
@@ -57,7 +59,7 @@ std::size_t shortlist(std::size_t n) {
   return std::min(n, std::max(ident::IdentTuning::kMinShortlist, n / ident::IdentTuning::kShortlistDivisor));
 }
 
-// Random coarse records (codes uniform, about 1 in 16 cells invalid) and one probe's 25 variants.
+// Random coarse records (codes uniform, about 1 in 16 cells invalid) and one probe's kShifts variants.
 struct CoarseData {
   std::size_t n = 0;
   algo::AlignedWords blocks, probe;

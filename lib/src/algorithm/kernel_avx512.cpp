@@ -180,7 +180,7 @@ PALMVEIN_TARGET_AVX512 inline void count_shifts(const std::uint64_t* block, cons
 
 // A fixed geometry (the default coarse code: 6 planes of 4 words): the loops unroll completely and
 // two shifts share each candidate load. On Zen 5 about 1.3x faster than coarse_any on one core
-// (the whole pass: 1.42x less CPU at 1M, benchmarks/bench_coarse.cpp).
+// (the whole pass: 1.5x less CPU at 1M, benchmarks/bench_coarse.cpp).
 template <std::size_t P, std::size_t W>
 PALMVEIN_TARGET_AVX512 void coarse_fixed(const CoarseTask& t) {
   constexpr std::size_t rec = (P + 1) * W;
