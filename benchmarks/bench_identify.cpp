@@ -3,11 +3,13 @@
 //   BM_Search/<strategy>/<gallery>/<threads>: one search over an in-memory gallery (rendered synthetic
 //     palms filled up with mosaics of their codes, lib/src/identification/bench_gallery.hpp);
 //     real time, process CPU time, and comparisons/s.
+//   BM_Prefilter/<gallery>/<threads>: the coarse pre-filter pass alone (prefilter(), m = shortlist).
 //   BM_Kernel/<isa>: the popcount kernel alone (orientation code, the matcher's first 9 shifts), one
 //     thread, comparisons/s per instruction-set path: a ratio between paths in the same run.
 // Run e.g.: bench_identify --benchmark_filter='BM_Search' --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <random>
@@ -84,6 +86,53 @@ void search_args(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(BM_Search, coarse_to_fine, SearchStrategy::CoarseToFine)->Apply(search_args);
 BENCHMARK_CAPTURE(BM_Search, exhaustive, SearchStrategy::Exhaustive)->Apply(search_args)->Iterations(5);
+
+// The coarse pre-filter alone (IdentificationIndex::prefilter: the coarse pass of a CoarseToFine
+// search, m = the default shortlist) on the same galleries: the share of BM_Search it takes.
+void BM_Prefilter(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto threads = static_cast<unsigned>(state.range(1));
+  Cached& c = gallery(n, threads);
+  std::size_t p = 0;
+  for (auto _ : state) {
+    auto r = c.index->prefilter(c.gallery.probes[p], c.index->shortlist_size());
+    benchmark::DoNotOptimize(r);
+    p = (p + 1) % c.gallery.probes.size();
+  }
+  state.counters["entries_per_s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(c.source + " sources");
+}
+BENCHMARK(BM_Prefilter)->Apply(search_args);
+
+// Not a timing: the coarse fractional distances (1 - prefilter score, best of the 25 shifts) that
+// an index over the coarse codes (e.g. multi-index hashing) would have to search within: the mate's,
+// the shortlist's bar (the m-th best entry: an exact shortlist needs every entry up to it) and the
+// median entry's, medians over the probes (docs/identification.md, "Multi-index hashing").
+void BM_CoarseDistances(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  Cached& c = gallery(n, 2);
+  std::vector<double> mate, bar, median;
+  for (auto _ : state) {
+    mate.clear(), bar.clear(), median.clear();
+    for (std::size_t p = 0; p < c.gallery.probes.size(); ++p) {
+      const auto all = c.index->prefilter(c.gallery.probes[p], n);
+      for (const Candidate& x : all)
+        if (x.id == c.gallery.mate_ids[p]) mate.push_back(1 - x.score);
+      bar.push_back(1 - all[std::min(all.size(), c.index->shortlist_size()) - 1].score);
+      median.push_back(1 - all[all.size() / 2].score);
+    }
+  }
+  const auto med = [](std::vector<double> v) {
+    if (v.empty()) return 0.0;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  state.counters["mate"] = med(mate);
+  state.counters["shortlist_bar"] = med(bar);
+  state.counters["median_entry"] = med(median);
+  state.SetLabel(c.source + " sources, " + std::to_string(c.gallery.probes.size()) + " probes");
+}
+BENCHMARK(BM_CoarseDistances)->Arg(100'000)->ArgName("gallery")->Iterations(1)->Unit(benchmark::kMillisecond);
 
 void BM_Kernel(benchmark::State& state) {
   namespace algo = palmvein::detail::algo;

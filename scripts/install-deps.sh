@@ -10,6 +10,7 @@ packages=(
   libusb-1.0-0-dev libuvc-dev umockdev libumockdev-dev
   libsqlite3-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libfaiss-dev  # optional peer: benchmarks/bench_coarse.cpp times FAISS IndexBinaryFlat beside the coarse pass
   libcli11-dev nlohmann-json3-dev
   python3 python3-dev pybind11-dev python3-numpy python3-pytest python3-distributed python3-dask
   xvfb xauth

@@ -195,7 +195,9 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
     throw InvalidArgument("--source must be synthetic or drawn, got '" + a.source + "'");
   // Refuse at once a gallery that cannot fit, with the estimate (the index's records, growth slack
   // and the rendered source templates), rather than failing with bad_alloc after minutes of filling.
-  constexpr double kBytesPerEntry = 1384 * 1.5;  // bytes_per_template() of the default algorithm, x1.5 growth
+  // bytes_per_template() of the default algorithm; the gallery reserves the index whole (no growth
+  // by halves), plus 5 % for the allocator and the per-search buffers.
+  constexpr double kBytesPerEntry = 1384 * 1.05;
   const double need = kBytesPerEntry * static_cast<double>(a.gallery) + 512.0 * 1024 * 1024;
   if (const double available = available_memory_bytes(); available > 0 && need > available)
     throw InvalidArgument("a gallery of " + std::to_string(a.gallery) + " templates needs about " +

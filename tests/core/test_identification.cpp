@@ -15,6 +15,8 @@
 #include "algorithm/aligned_array.hpp"
 #include "algorithm/kernels.hpp"
 #include "identification/bench_gallery.hpp"
+#include "identification/coarse_pass.hpp"
+#include "identification/thread_pool.hpp"
 #include "identification/layout.hpp"
 #include "identification/synthetic_gallery.hpp"
 #include "palmvein/calibration.hpp"
@@ -265,6 +267,63 @@ TEST(Identification, GenuineMateIsRankOne) {
     correct += r[0].id == i / 2;
   }
   EXPECT_GE(correct, static_cast<int>(t.size() / 2) - 1);  // the drawn palms are easy
+}
+
+// The coarse pass (per-lane bar + nth_element trimming, then a merge) against the plain definition:
+// every entry's kernel result, sorted by coarse_better, the first m. Many chunks, a shortlist small
+// enough to be trimmed many times, tied lanes and empty lanes, 1 and 3 lanes.
+TEST(IdentificationKernels, CoarsePassKeepsTheBestMOfEveryEntry) {
+  std::mt19937_64 rng(5);
+  constexpr std::size_t kPlanes = 6, kWords = 4, kShifts = 9, rec = (kPlanes + 1) * kWords, n = 5000;
+  const std::size_t blocks = (n + algo::kLanes - 1) / algo::kLanes;
+  algo::AlignedWords probe(kShifts * rec), cands(blocks * rec * algo::kLanes);
+  for (std::size_t i = 0; i < probe.size(); ++i) probe.data()[i] = rng() | rng();
+  for (std::size_t b = 0; b < blocks; ++b)
+    for (std::size_t w = 0; w < rec; ++w)
+      for (std::size_t l = 0; l < algo::kLanes; ++l) {
+        std::uint64_t& x = cands.data()[(b * rec + w) * algo::kLanes + l];
+        if (b * algo::kLanes + l >= n || (b % 7 == 3 && l == 4)) x = 0;           // padding, no valid cells
+        else if (b % 5 == 1 && l == 6) x = cands.data()[(b * rec + w) * algo::kLanes];  // ties with lane 0
+        else x = w >= kPlanes * kWords ? (rng() | rng()) : rng();
+      }
+  const ident::CoarseGallery g{cands.data(), n, ident::FamilyShape{kPlanes, kWords, kShifts}, 30};
+  for (algo::Isa isa : algo::available_isas()) {
+    const auto kernel = algo::coarse_kernel_for(isa);
+    std::vector<std::uint32_t> d(blocks * algo::kLanes), v(d.size());
+    algo::CoarseTask t;
+    t.probe = probe.data();
+    t.shifts = kShifts;
+    t.planes = kPlanes;
+    t.plane_words = kWords;
+    t.min_valid = g.min_valid;
+    t.blocks = cands.data();
+    t.block_count = blocks;
+    t.best_diff = d.data();
+    t.best_valid = v.data();
+    kernel(t);
+    std::vector<ident::CoarseHit> all;
+    for (std::size_t e = 0; e < n; ++e) all.push_back({d[e], v[e], e});
+    std::sort(all.begin(), all.end(), ident::coarse_better);
+    for (std::size_t m : {1u, 37u, 600u, 5000u, 9000u})
+      for (unsigned lanes : {1u, 3u}) {
+        ident::ThreadPool pool(lanes - 1);
+        const auto got = ident::coarse_pass(g, probe.data(), m, kernel, pool, lanes);
+        ASSERT_EQ(got.size(), std::min<std::size_t>(m, n)) << m;
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          ASSERT_EQ(got[i].entry, all[i].entry) << algo::to_string(isa) << " m " << m << " lanes " << lanes << " rank " << i;
+          ASSERT_EQ(got[i].diff, all[i].diff);
+          ASSERT_EQ(got[i].valid, all[i].valid);
+        }
+      }
+  }
+}
+
+TEST(Identification, ReserveBeforeTheFirstTemplateChangesNothing) {
+  const auto& t = shared_templates();
+  IdentificationIndex plain, reserved;
+  reserved.reserve(1000);
+  for (std::size_t i = 0; i < t.size(); ++i) plain.add(i, t[i]), reserved.add(i, t[i]);
+  for (std::size_t p = 0; p < t.size(); ++p) EXPECT_EQ(reserved.search(t[p], 5), plain.search(t[p], 5));
 }
 
 TEST(Identification, CoarseToFineWithFullShortlistIsExhaustive) {

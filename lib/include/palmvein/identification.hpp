@@ -77,6 +77,8 @@ class PALMVEIN_API IdentificationIndex {
   void add(std::uint64_t id, const Template& templ);
   // Removes every entry with this id; returns how many were removed.
   std::size_t remove(std::uint64_t id);
+  // Room for `entries` templates without reallocation (called before the first add(), it takes
+  // effect when that template fixes the record sizes).
   void reserve(std::size_t entries);
   void clear();
 

@@ -11,6 +11,7 @@
 
 #include "algorithm/comparison.hpp"
 #include "algorithm/kernels.hpp"
+#include "identification/coarse_pass.hpp"
 #include "identification/layout.hpp"
 #include "identification/thread_pool.hpp"
 #include "identification/tuning.hpp"
@@ -23,6 +24,7 @@ inline namespace v1 {
 using detail::algo::AlignedRows;
 using detail::algo::AlignedWords;
 using detail::algo::Isa;
+using detail::ident::CoarseHit;
 using detail::ident::IdentTuning;
 using detail::ident::Layout;
 using detail::ident::PreparedSearchProbe;
@@ -110,23 +112,7 @@ class TopK {
   std::vector<T> heap_;
 };
 
-// A pre-filter result: the lowest diff/valid ratio over the coarse shifts (valid = 0: none).
-struct CoarseHit {
-  std::uint32_t diff, valid;
-  std::size_t entry;
-};
-bool coarse_better(const CoarseHit& a, const CoarseHit& b) noexcept {
-  if (a.valid == 0 || b.valid == 0) {
-    if ((a.valid == 0) != (b.valid == 0)) return b.valid == 0;
-  } else {
-    const std::uint64_t l = std::uint64_t{a.diff} * b.valid, r = std::uint64_t{b.diff} * a.valid;
-    if (l != r) return l < r;
-  }
-  return a.entry < b.entry;
-}
-
 using HitTopK = TopK<Hit, bool (*)(const Hit&, const Hit&) noexcept>;
-using CoarseTopK = TopK<CoarseHit, bool (*)(const CoarseHit&, const CoarseHit&) noexcept>;
 
 }  // namespace
 
@@ -168,12 +154,18 @@ struct IdentificationIndex::Impl {
 
   std::optional<Layout> layout;
   std::size_t count = 0;
+  std::size_t reserved = 0;  // reserve() before the first template: applied when the record sizes are known
   std::vector<std::uint64_t> ids;
   AlignedRows orientation, lines;  // count x record rows each (layout.hpp)
   AlignedWords coarse;              // blocks of kLanes entries (algorithm/kernels.hpp), zero-padded
 
   static constexpr std::size_t kLanes = detail::algo::kLanes;
   std::size_t coarse_block_words() const { return layout->coarse().record_words() * kLanes; }
+  void reserve_records(std::size_t entries) {
+    orientation.reserve(entries * layout->orientation_rows());
+    lines.reserve(entries * layout->line_rows());
+    coarse.reserve((entries + kLanes - 1) / kLanes * coarse_block_words());
+  }
   void grow_to(std::size_t n) {
     orientation.resize(n * layout->orientation_rows());
     lines.resize(n * layout->line_rows());
@@ -248,38 +240,10 @@ struct IdentificationIndex::Impl {
     return std::min(s, count);
   }
 
-  // The `m` best entries of the pre-filter, best first.
+  // The `m` best entries of the pre-filter, best first (identification/coarse_pass.hpp).
   std::vector<CoarseHit> coarse_pass(const PreparedSearchProbe& probe, std::size_t m) const {
-    const detail::ident::FamilyShape& cs = layout->coarse();
-    // 1. Coarse pass over every entry, kCoarseChunk entries (whole blocks) at a time.
-    static_assert(IdentTuning::kCoarseChunk % detail::algo::kLanes == 0);
-    std::vector<CoarseTopK> ctops(lanes, CoarseTopK(m, coarse_better));
-    std::atomic<std::size_t> next{0};
-    pool.parallel_for(lanes, [&](unsigned lane) {
-      std::vector<std::uint32_t> diff(IdentTuning::kCoarseChunk), valid(IdentTuning::kCoarseChunk);
-      CoarseTopK& top = ctops[lane];
-      for (;;) {
-        const std::size_t begin = next.fetch_add(IdentTuning::kCoarseChunk, std::memory_order_relaxed);
-        if (begin >= count) break;
-        const std::size_t n = std::min(IdentTuning::kCoarseChunk, count - begin);
-        detail::algo::CoarseTask t;
-        t.probe = probe.coarse.data();
-        t.shifts = cs.shifts;
-        t.planes = cs.planes;
-        t.plane_words = cs.words;
-        t.min_valid = layout->coarse_min_valid();
-        t.blocks = coarse.data() + begin / kLanes * coarse_block_words();
-        t.block_count = (n + kLanes - 1) / kLanes;
-        t.best_diff = diff.data();
-        t.best_valid = valid.data();
-        coarse_kernel(t);
-        for (std::size_t i = 0; i < n; ++i) top.push(CoarseHit{diff[i], valid[i], begin + i});
-      }
-    });
-    CoarseTopK all(m, coarse_better);
-    for (auto& t : ctops)
-      for (const CoarseHit& h : t.items()) all.push(h);
-    return std::move(all).sorted();
+    const detail::ident::CoarseGallery g{coarse.data(), count, layout->coarse(), layout->coarse_min_valid()};
+    return detail::ident::coarse_pass(g, probe.coarse.data(), m, coarse_kernel, pool, lanes);
   }
 
   std::vector<Hit> coarse_to_fine(const PreparedSearchProbe& probe, std::size_t k, std::size_t requested) const {
@@ -312,7 +276,11 @@ IdentificationIndex::~IdentificationIndex() = default;
 void IdentificationIndex::add(std::uint64_t id, const Template& templ) {
   std::unique_lock lock(impl_->mutex);
   const auto& data = templ.data();
-  if (!impl_->layout) impl_->layout.emplace(data, impl_->coarse_params);
+  if (!impl_->layout) {
+    impl_->layout.emplace(data, impl_->coarse_params);
+    // Whole arrays at once: growing a 10M gallery by halves would hold old and new copies together.
+    impl_->reserve_records(impl_->reserved);
+  }
   const Layout& layout = *impl_->layout;
   layout.check_compatible(data);
   const std::size_t e = impl_->count;
@@ -357,11 +325,8 @@ std::size_t IdentificationIndex::remove(std::uint64_t id) {
 void IdentificationIndex::reserve(std::size_t entries) {
   std::unique_lock lock(impl_->mutex);
   impl_->ids.reserve(entries);
-  if (!impl_->layout) return;  // record sizes are known from the first template
-  const Layout& layout = *impl_->layout;
-  impl_->orientation.reserve(entries * layout.orientation_rows());
-  impl_->lines.reserve(entries * layout.line_rows());
-  impl_->coarse.reserve((entries + Impl::kLanes - 1) / Impl::kLanes * impl_->coarse_block_words());
+  impl_->reserved = std::max(impl_->reserved, entries);
+  if (impl_->layout) impl_->reserve_records(entries);  // else at the first add(): record sizes come from it
 }
 
 void IdentificationIndex::clear() {
