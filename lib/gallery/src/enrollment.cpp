@@ -295,19 +295,16 @@ class IndexedGallerySearch final : public GallerySearch {
   };
   // A new index being filled; it replaces the loaded one only when complete (a failed load keeps it).
   struct Loader {
-    Loader(const IdentificationOptions& options, std::size_t expected)
-        : index(std::make_unique<IdentificationIndex>(options)), expected(expected) {}
+    Loader(const IdentificationOptions& options, std::size_t expected) : index(std::make_unique<IdentificationIndex>(options)) {
+      if (expected) index->reserve(expected);  // a large load grows no array (no copies, no doubled peak)
+    }
     void add(const StoredTemplate& t) {
       auto [it, fresh] = slot.try_emplace(std::make_pair(t.id, t.hand), identities.size());
       if (fresh) identities.push_back(Identity{t.id, t.hand, 0});
       ++identities[it->second].templates;
       index->add(it->second, Template::from_bytes(t.bytes));
-      // The index sizes its records from its first template: reserving before that reserves nothing.
-      // Reserved, a large load grows no array (no copies, no doubled peak memory).
-      if (index->size() == 1 && expected > 1) index->reserve(expected);
     }
     std::unique_ptr<IdentificationIndex> index;
-    std::size_t expected;
     std::vector<Identity> identities;
     std::map<std::pair<std::string, Hand>, std::uint64_t> slot;
   };
