@@ -17,6 +17,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "commands.hpp"
+#include "evaluation/manifest_text.hpp"
 #include "internal/atomic_file.hpp"
 #include "output_guard.hpp"
 #include "internal/cv_bridge.hpp"
@@ -145,7 +146,7 @@ int run_augment(const AugmentOptions& o) {
     const cv::Mat img = internal::gray8_view(source);
     const std::string name = "aug_" + std::to_string(i) + ".png";
     write_image(fs::path(o.out) / name, internal::image_from_mat(augment(img, roi, d, o.noise, rng)));
-    rows += name + "," + e.subject + "," + e.hand + "," + e.session + "," +
+    rows += name + "," + e.subject + "," + std::string(internal::manifest_hand_text(e.hand)) + "," + e.session + "," +
             (roi ? "roi" : "full-hand") + "," + fmt(d.angle) + "," + fmt(d.dx) + "," + fmt(d.dy) + "," + fmt(d.zoom) +
             "," + fmt(d.crop) + "," + fmt(d.contrast) + "," + fmt(d.gamma) + "," + fmt(d.blur) + "\n";
   }

@@ -214,7 +214,7 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
     go.kind = ImageKind::FullHand;
     render = [](std::uint64_t palm, std::uint64_t capture) {
       const SyntheticFrameSettings settings;
-      const SyntheticPalm p(SyntheticPalmId{palm, 'L', 0}, settings.width, settings.height);
+      const SyntheticPalm p(SyntheticPalmId{palm, Hand::Left, 0}, settings.width, settings.height);
       return p.render(capture, settings);
     };
   } else {

@@ -55,12 +55,12 @@ int run_synth(const SynthOptions& o) {
 
   struct Job {
     int subject;
-    char hand;
+    Hand hand;
   };
   std::vector<Job> jobs;
   for (int p = 0; p < o.palms; ++p) {
-    if (o.hands != "R") jobs.push_back({o.first + p, 'L'});
-    if (o.hands != "L") jobs.push_back({o.first + p, 'R'});
+    if (o.hands != "R") jobs.push_back({o.first + p, Hand::Left});
+    if (o.hands != "L") jobs.push_back({o.first + p, Hand::Right});
   }
   const int digits = std::max(4, static_cast<int>(std::to_string(o.first + o.palms - 1).size()));
   const int total = static_cast<int>(jobs.size()) * o.samples;
@@ -80,10 +80,11 @@ int run_synth(const SynthOptions& o) {
         const Job& job = jobs[j];
         const SyntheticPalm palm({static_cast<std::uint64_t>(job.subject), job.hand, o.seed}, o.width, o.height);
         const std::string subject = padded(job.subject, digits);
+        const std::string hand(to_string(job.hand));
         for (int s = 1; s <= o.samples && !failed; ++s) {
-          const std::string name = subject + "_" + job.hand + "_" + padded(s, 2) + ".png";
+          const std::string name = subject + "_" + hand + "_" + padded(s, 2) + ".png";
           write_image(fs::path(o.out) / name, palm.render(static_cast<std::uint64_t>(s - 1), settings));
-          rows[j * o.samples + (s - 1)] = name + "," + subject + "," + job.hand + ",940," + padded(s, 2) + "," +
+          rows[j * o.samples + (s - 1)] = name + "," + subject + "," + hand + ",940," + padded(s, 2) + "," +
                                           (s <= session1 ? "1" : "2") + ",full-hand\n";
           ++done;
         }

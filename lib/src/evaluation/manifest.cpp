@@ -78,7 +78,11 @@ Manifest parse_manifest(std::string_view text, const std::string& where, std::fi
     ManifestEntry e;
     e.path = row[c_path];
     e.subject = row[c_subject];
-    e.hand = row[c_hand];
+    try {
+      e.hand = parse_hand(row[c_hand]);
+    } catch (const InvalidArgument&) {
+      throw FormatError(at + ": unknown hand '" + row[c_hand] + "' (expected L, R or unknown)");
+    }
     if (c_session >= 0) e.session = row[c_session];
     const std::string& kind = row[c_kind];
     if (kind == "full-hand") e.kind = ImageKind::FullHand;

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "evaluation/csv.hpp"
+#include "evaluation/manifest_text.hpp"
 #include "internal/bounded_read.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
@@ -92,7 +93,9 @@ std::string format_four_column(std::span<const ScoreRecord> records) {
   return out;
 }
 
-std::string palm_identity(const ManifestEntry& entry) { return entry.subject + "/" + entry.hand; }
+std::string palm_identity(const ManifestEntry& entry) {
+  return entry.subject + "/" + std::string(internal::manifest_hand_text(entry.hand));
+}
 
 std::vector<ScoreRecord> parse_pair_score_csv(std::string_view text, const Manifest& manifest, const std::string& where) {
   std::unordered_map<std::string_view, std::size_t> index;
