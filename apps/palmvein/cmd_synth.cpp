@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "internal/atomic_file.hpp"
+#include "evaluation/manifest_csv.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/synthetic.hpp"
 
@@ -66,7 +66,7 @@ int run_synth(const SynthOptions& o) {
   const int total = static_cast<int>(jobs.size()) * o.samples;
   // Sessions: the first half of the samples is session 1, the rest session 2.
   const int session1 = (o.samples + 1) / 2;
-  std::vector<std::string> rows(static_cast<std::size_t>(total));
+  std::vector<std::vector<std::string>> rows(static_cast<std::size_t>(total));  // manifest rows, in job order
   std::atomic<std::size_t> next{0};
   std::atomic<int> done{0};
   std::atomic<bool> failed{false};
@@ -84,8 +84,8 @@ int run_synth(const SynthOptions& o) {
         for (int s = 1; s <= o.samples && !failed; ++s) {
           const std::string name = subject + "_" + hand + "_" + padded(s, 2) + ".png";
           write_image(fs::path(o.out) / name, palm.render(static_cast<std::uint64_t>(s - 1), settings));
-          rows[j * o.samples + (s - 1)] = name + "," + subject + "," + hand + ",940," + padded(s, 2) + "," +
-                                          (s <= session1 ? "1" : "2") + ",full-hand\n";
+          rows[j * o.samples + (s - 1)] = {name, subject, hand, "940", padded(s, 2), s <= session1 ? "1" : "2",
+                                           std::string(internal::manifest_kind_text(ImageKind::FullHand))};
           ++done;
         }
       } catch (const std::exception& e) {
@@ -104,9 +104,9 @@ int run_synth(const SynthOptions& o) {
   for (auto& t : pool) t.join();
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (failed) throw IoError("synth failed: " + error + " (no MANIFEST.csv written)");
-  std::string manifest = "path,subject,hand,band,sample,session,kind\n";
-  for (const auto& row : rows) manifest += row;
-  internal::write_file_atomically(fs::path(o.out) / "MANIFEST.csv", manifest);
+  internal::ManifestWriter manifest({"path", "subject", "hand", "band", "sample", "session", "kind"});
+  for (const auto& row : rows) manifest.row(row);
+  manifest.save(fs::path(o.out) / "MANIFEST.csv");
   std::printf("wrote %d frames of %zu palms (%dx%d, seed %llu) and MANIFEST.csv to %s\n", total, jobs.size(), o.width,
               o.height, static_cast<unsigned long long>(o.seed), o.out.c_str());
   return kExitOk;

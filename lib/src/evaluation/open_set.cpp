@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "evaluation/manifest_text.hpp"
+#include "evaluation/manifest_csv.hpp"
 #include "evaluation/thresholds.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"

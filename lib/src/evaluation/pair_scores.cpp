@@ -7,7 +7,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "evaluation/csv.hpp"
+#include "internal/csv.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
 
