@@ -18,6 +18,7 @@
 
 #include "commands.hpp"
 #include "evaluation/manifest_csv.hpp"
+#include "internal/thread_pool.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/synthetic.hpp"
 
@@ -94,14 +95,22 @@ int run_synth(const SynthOptions& o) {
       }
     }
   };
-  const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::min<int>(threads, static_cast<int>(jobs.size())); ++t) pool.emplace_back(worker);
-  while (tty && done < total && !failed) {
-    std::fprintf(stderr, "\rsynth: %d/%d frames", done.load(), total);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  for (auto& t : pool) t.join();
+  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(
+      internal::ThreadPool::lanes_for(static_cast<unsigned>(std::max(0, o.threads))), jobs.size()));
+  internal::ThreadPool pool(workers);
+  std::atomic<unsigned> running{workers};
+  // Lane 0 is this thread: it shows progress on a terminal while lanes 1.. render.
+  pool.parallel_for(workers + 1, [&](unsigned lane) {
+    if (lane == 0) {
+      while (tty && running > 0 && done < total && !failed) {
+        std::fprintf(stderr, "\rsynth: %d/%d frames", done.load(), total);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      return;
+    }
+    worker();
+    --running;
+  });
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (failed) throw IoError("synth failed: " + error + " (no MANIFEST.csv written)");
   internal::ManifestWriter manifest({"path", "subject", "hand", "band", "sample", "session", "kind"});

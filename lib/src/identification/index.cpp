@@ -12,8 +12,8 @@
 #include "algorithm/comparison.hpp"
 #include "algorithm/kernels.hpp"
 #include "identification/layout.hpp"
-#include "identification/thread_pool.hpp"
 #include "identification/tuning.hpp"
+#include "internal/thread_pool.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/identification.hpp"
 
@@ -160,7 +160,7 @@ struct IdentificationIndex::Impl {
 
   mutable std::shared_mutex mutex;
   unsigned lanes;
-  mutable detail::ident::ThreadPool pool;
+  mutable internal::ThreadPool pool;
   Isa isa;
   detail::algo::Kernels kernels;
   detail::algo::CoarseKernel coarse_kernel;
