@@ -8,7 +8,8 @@ palms, 200 distinct templates cycled: every row is encrypted and authenticated o
 work does not depend on which template it holds), enrolling in batches (Gallery.enroll_many). Then,
 in a fresh process each, measures `palmvein.Identifier.load` (decrypt, authenticate, parse, index;
 streamed, the C++ path `palmvein identify` uses) and the old path `Gallery.all_templates()` then
-building the index, with peak resident memory (ru_maxrss) and the index's own size.
+building the index, with peak resident memory (ru_maxrss), CPU time of all threads (user + system;
+steadier than wall time on a shared machine) and the index's own size.
 """
 import argparse
 import json
@@ -32,8 +33,9 @@ LOADERS = {
 def measure(kind, db, key):
     code = (f"import time, resource, json\nDB, KEY = {db!r}, {key!r}\nt0 = time.perf_counter()\n"
             + LOADERS[kind].replace("; ", "\n") +
-            "\nprint(json.dumps({'seconds': time.perf_counter() - t0, 'templates': n, "
-            "'peak_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+            "\nr = resource.getrusage(resource.RUSAGE_SELF)"
+            "\nprint(json.dumps({'seconds': time.perf_counter() - t0, 'cpu_seconds': r.ru_utime + r.ru_stime, "
+            "'templates': n, 'peak_mib': r.ru_maxrss / 1024}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 

@@ -205,6 +205,8 @@ void bind_gallery(py::module_& m) {
          "1:N: the k best identities and the rank-1 one if it reaches the threshold. For many probes, load an "
          "Identifier once.")
       .def_property_readonly("schema_version", &Gallery::schema_version)
+      .def_property_readonly("stored_template_count", &Gallery::stored_template_count,
+                             "Template rows in the file, counted without authentication: a size hint.")
       .def_property_readonly("path", &Gallery::path);
 }
 

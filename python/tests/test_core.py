@@ -228,6 +228,7 @@ def test_gallery_enrol_list_and_errors(tmp_path, palms):
     streamed = []
     gallery.for_each_template(lambda t: streamed.append((t.id, t.data)))
     assert streamed == [(t.id, t.data) for t in gallery.all_templates()]
+    assert gallery.stored_template_count == len(streamed)
     palmvein.Gallery.open(str(tmp_path / "other.db"), key_file=str(tmp_path / "k2.key"))
     with pytest.raises(palmvein.GalleryError) as raised:
         palmvein.Gallery.open(str(tmp_path / "g.db"), key_file=str(tmp_path / "k2.key"))

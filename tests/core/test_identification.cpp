@@ -402,6 +402,31 @@ TEST(Identification, FastDownsampleEqualsReference) {
     const auto& o = m.data().orientation;
     EXPECT_EQ(ident::downsample(o, 2, true), ident::downsample(o, 2, false));
   }
+  // Every state of a 2x2 block (4 validity bits, 4 code bits), one per block of a 32x32 code, in each
+  // of the two planes (the second plane inverted); and a 30x30 code (blocks across word borders).
+  for (const int side : {32, 30}) {
+    detail::BitCode code;
+    code.width = code.height = static_cast<std::uint16_t>(side);
+    code.planes = 2;
+    code.bits.assign(2 * code.words_per_plane(), 0);
+    code.mask.assign(code.words_per_plane(), 0);
+    const auto set = [&](std::uint64_t* plane, int x, int y) {
+      const std::size_t i = static_cast<std::size_t>(y) * code.width + static_cast<std::size_t>(x);
+      plane[i / 64] |= std::uint64_t{1} << (i % 64);
+    };
+    const int blocks = side / 2;
+    for (int by = 0; by < blocks; ++by)
+      for (int bx = 0; bx < blocks; ++bx) {
+        const int state = (by * blocks + bx) % 256;
+        for (int c = 0; c < 4; ++c) {
+          const int x = 2 * bx + (c & 1), y = 2 * by + (c >> 1);
+          if ((state >> c) & 1) set(code.mask.data(), x, y);
+          if ((state >> (4 + c)) & 1) set(code.bits.data(), x, y);
+          else set(code.bits.data() + code.words_per_plane(), x, y);
+        }
+      }
+    EXPECT_EQ(ident::downsample(code, 2, true), ident::downsample(code, 2, false)) << side;
+  }
 }
 
 TEST(Identification, MosaicsAreDeterministicCompatibleAndNew) {

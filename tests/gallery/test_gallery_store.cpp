@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -919,5 +920,43 @@ TEST_F(GalleryStore, ForEachTemplateStreamsWhatAllTemplatesReturns) {
     EXPECT_EQ(streamed[i].row_id, all[i].row_id);
     EXPECT_EQ(streamed[i].id, all[i].id);
     EXPECT_EQ(streamed[i].bytes, all[i].bytes);
+  }
+}
+
+// A load of more rows than one hand-over batch between the loading threads (gallery.cpp,
+// kRowsPerOpeningBatch = 1024) delivers every template in the order of a small load, and a row that
+// fails authentication in any batch, the first or a later one, fails the whole load.
+TEST_F(GalleryStore, LargeLoadsKeepOrderAndDetectTamperingInEveryBatch) {
+  const auto person = [](std::size_t i) {
+    char id[24];
+    std::snprintf(id, sizeof id, "p%zu", 10000 + i);
+    return std::string(id);
+  };
+  std::vector<EnrollRequest> batch;
+  for (int i = 0; i < 1300; ++i) batch.push_back(request(person(static_cast<std::size_t>(i)), Hand::Left, i, 2));
+  {
+    Gallery g = open();
+    g.enroll(batch);
+    std::vector<StoredTemplate> streamed;
+    g.for_each_template([&](StoredTemplate&& t) { streamed.push_back(std::move(t)); });
+    ASSERT_EQ(streamed.size(), 2600u);
+    for (std::size_t i = 0; i < streamed.size(); ++i) {
+      ASSERT_EQ(streamed[i].id, person(i / 2)) << i;
+      ASSERT_EQ(streamed[i].bytes, fake_template(static_cast<int>(i / 2) * 100 + static_cast<int>(i % 2))) << i;
+    }
+  }
+  raw_sql(db_, "PRAGMA wal_checkpoint(TRUNCATE);");
+  const fs::path clean = dir_ / "clean.db";
+  fs::copy_file(db_, clean);
+  for (const int row : {3, 2000, 2599}) {
+    fs::copy_file(clean, db_, fs::copy_options::overwrite_existing);
+    raw_sql(db_, "UPDATE templates SET ciphertext = substr(ciphertext, 1, 7) || "
+                 "CASE WHEN substr(ciphertext, 8, 1) = x'00' THEN x'01' ELSE x'00' END || substr(ciphertext, 9) "
+                 "WHERE row_id = " + std::to_string(row));
+    Gallery g = open();
+    std::size_t delivered = 0;
+    EXPECT_EQ(fault_of([&] { g.for_each_template([&](StoredTemplate&&) { ++delivered; }); }), GalleryFault::Tampered)
+        << row;
+    EXPECT_LT(delivered, 2600u) << row;
   }
 }

@@ -264,7 +264,7 @@ class IndexedGallerySearch final : public GallerySearch {
   }
 
   void load_from(const Gallery& gallery) override {
-    Loader loader(index_->options(), 0);
+    Loader loader(index_->options(), gallery.stored_template_count());
     gallery.for_each_template([&](StoredTemplate&& t) { loader.add(t); });  // one template in memory at a time
     take(std::move(loader));
   }
@@ -295,16 +295,19 @@ class IndexedGallerySearch final : public GallerySearch {
   };
   // A new index being filled; it replaces the loaded one only when complete (a failed load keeps it).
   struct Loader {
-    Loader(const IdentificationOptions& options, std::size_t expected) : index(std::make_unique<IdentificationIndex>(options)) {
-      if (expected) index->reserve(expected);
-    }
+    Loader(const IdentificationOptions& options, std::size_t expected)
+        : index(std::make_unique<IdentificationIndex>(options)), expected(expected) {}
     void add(const StoredTemplate& t) {
       auto [it, fresh] = slot.try_emplace(std::make_pair(t.id, t.hand), identities.size());
       if (fresh) identities.push_back(Identity{t.id, t.hand, 0});
       ++identities[it->second].templates;
       index->add(it->second, Template::from_bytes(t.bytes));
+      // The index sizes its records from its first template: reserving before that reserves nothing.
+      // Reserved, a large load grows no array (no copies, no doubled peak memory).
+      if (index->size() == 1 && expected > 1) index->reserve(expected);
     }
     std::unique_ptr<IdentificationIndex> index;
+    std::size_t expected;
     std::vector<Identity> identities;
     std::map<std::pair<std::string, Hand>, std::uint64_t> slot;
   };

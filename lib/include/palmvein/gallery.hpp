@@ -197,6 +197,9 @@ class PALMVEIN_API Gallery {
   // holds no second copy of the gallery. The same checks first; `take` runs under the gallery's lock
   // (it must not call back into this Gallery).
   void for_each_template(const std::function<void(StoredTemplate&& stored)>& take) const;
+  // How many template rows the file holds, counted without authenticating them: a size hint (e.g. to
+  // reserve an index before for_each_template), never a figure to trust.
+  std::size_t stored_template_count() const;
 
   // 1:1 verification: does `probe` belong to the enrolled identity `id` (that hand, or any enrolled
   // hand when `hand` is empty)? The probe is compared with each of the identity's templates (a

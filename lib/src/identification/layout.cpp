@@ -44,27 +44,45 @@ void write_shifted(const BitCode& code, int radius, std::uint64_t* out) {
 
 void set_cell(std::uint64_t* plane, std::size_t i) { plane[i / 64] |= std::uint64_t{1} << (i % 64); }
 
-// The 2x2 block rule as a table: index bits 0-3 = validity of the cells (x,y), (x+1,y), (x,y+1),
-// (x+1,y+1); bits 4-7 = their code bits. Result bit 0 = coarse cell valid, bit 1 = coarse bit.
-struct Block2Table {
-  std::uint8_t t[256];
-  constexpr Block2Table() : t{} {
-    for (int i = 0; i < 256; ++i) {
-      int n = 0, ones = 0, first = -1;
-      for (int c = 0; c < 4; ++c)
-        if ((i >> c) & 1) {
-          ++n;
-          const int bit = (i >> (4 + c)) & 1;
-          ones += bit;
-          if (first < 0) first = bit;
-        }
-      const bool valid = n >= IdentTuning::kCoarseMinValidCells;
-      const bool bit = valid && (2 * ones > n || (2 * ones == n && first == 1));
-      t[i] = static_cast<std::uint8_t>((valid ? 1 : 0) | (bit ? 2 : 0));
-    }
-  }
+// Cells 0, 2, 4, ... of a row of up to 64 cells, packed into the low 32 bits.
+std::uint64_t even_cells(std::uint64_t x) {
+  x &= 0x5555555555555555u;
+  x = (x | (x >> 1)) & 0x3333333333333333u;
+  x = (x | (x >> 2)) & 0x0F0F0F0F0F0F0F0Fu;
+  x = (x | (x >> 4)) & 0x00FF00FF00FF00FFu;
+  x = (x | (x >> 8)) & 0x0000FFFF0000FFFFu;
+  return (x | (x >> 16)) & 0x00000000FFFFFFFFu;
+}
+
+// The four cells of each 2x2 block of two rows, one bit lane per block: a = (x, y), b = (x+1, y),
+// c = (x, y+1), d = (x+1, y+1).
+struct BlockCells {
+  std::uint64_t a, b, c, d;
+  BlockCells(std::uint64_t row0, std::uint64_t row1)
+      : a(even_cells(row0)), b(even_cells(row0 >> 1)), c(even_cells(row1)), d(even_cells(row1 >> 1)) {}
+  BlockCells(std::uint64_t a_, std::uint64_t b_, std::uint64_t c_, std::uint64_t d_) : a(a_), b(b_), c(c_), d(d_) {}
+  std::uint64_t at_least_1() const { return a | b | c | d; }
+  std::uint64_t at_least_2() const { return (a & b) | (c & d) | ((a | b) & (c | d)); }
+  std::uint64_t at_least_3() const { return (a & b & (c | d)) | (c & d & (a | b)); }
 };
-constexpr Block2Table kBlock2{};
+
+// The block rule of downsample() for a 2x2 block, bit-sliced over a coarse row (up to 32 blocks at
+// once): valid when at least 2 of the 4 cells are, the majority of the valid bits, a tie taking the
+// first valid cell's bit (order a, b, c, d). Equal to the cell-by-cell rule below (test
+// FastDownsampleEqualsReference covers all 256 block states); it is most of what adding a template
+// to an index costs, so it matters for loading a large gallery.
+static_assert(IdentTuning::kCoarseMinValidCells == 2, "the bit-sliced block rule assumes 2 of 4 valid cells");
+std::uint64_t block_valid(const BlockCells& m) { return m.at_least_2(); }
+std::uint64_t block_bit(const BlockCells& m, const BlockCells& v) {
+  const BlockCells ones(m.a & v.a, m.b & v.b, m.c & v.c, m.d & v.d);
+  const BlockCells zeros(m.a & ~v.a, m.b & ~v.b, m.c & ~v.c, m.d & ~v.d);
+  const std::uint64_t o1 = ones.at_least_1(), o2 = ones.at_least_2(), o3 = ones.at_least_3();
+  const std::uint64_t z1 = zeros.at_least_1(), z2 = zeros.at_least_2(), z3 = zeros.at_least_3();
+  const std::uint64_t more_ones = (o1 & ~z1) | (o2 & ~z2);                // ones > zeros (at most 4 cells)
+  const std::uint64_t tie = (o1 & ~o2 & z1 & ~z2) | (o2 & ~o3 & z2 & ~z3);  // 1:1 or 2:2
+  const std::uint64_t first = ones.a | (~m.a & (ones.b | (~m.b & (ones.c | (~m.c & ones.d)))));
+  return block_valid(m) & (more_ones | (tie & first));
+}
 
 }  // namespace
 
@@ -77,29 +95,15 @@ BitCode downsample(const BitCode& code, int f, bool allow_fast) {
   c.bits.assign(cw * c.planes, 0);
   c.mask.assign(cw, 0);
   if (allow_fast && f == 2 && code.width % 2 == 0 && code.height % 2 == 0 && code.width <= 64) {
-    // Fast path (every block whole): the rule above, looked up per block.
+    // Fast path (every block whole): the rule, bit-sliced over each coarse row.
     const std::uint64_t* mask = code.mask.data();
-    std::vector<std::uint8_t> mbits(static_cast<std::size_t>(c.width) * c.height);
     for (int cy = 0; cy < c.height; ++cy) {
-      const std::uint64_t m0 = get_row(mask, code.width, 2 * cy), m1 = get_row(mask, code.width, 2 * cy + 1);
-      for (int cx = 0; cx < c.width; ++cx) {
-        const auto m = static_cast<std::uint8_t>(((m0 >> (2 * cx)) & 3) | (((m1 >> (2 * cx)) & 3) << 2));
-        const std::size_t i = static_cast<std::size_t>(cy) * c.width + static_cast<std::size_t>(cx);
-        mbits[i] = m;
-        if (kBlock2.t[m] & 1) set_cell(c.mask.data(), i);
-      }
-    }
-    for (std::size_t p = 0; p < c.planes; ++p) {
-      const std::uint64_t* plane = code.plane(p);
-      std::uint64_t* out = c.bits.data() + p * cw;
-      for (int cy = 0; cy < c.height; ++cy) {
-        const std::uint64_t v0 = get_row(plane, code.width, 2 * cy), v1 = get_row(plane, code.width, 2 * cy + 1);
-        for (int cx = 0; cx < c.width; ++cx) {
-          const std::size_t i = static_cast<std::size_t>(cy) * c.width + static_cast<std::size_t>(cx);
-          const unsigned idx = mbits[i] | static_cast<unsigned>(((v0 >> (2 * cx)) & 3) << 4) |
-                               static_cast<unsigned>(((v1 >> (2 * cx)) & 3) << 6);
-          if (kBlock2.t[idx] & 2) set_cell(out, i);
-        }
+      const BlockCells m(get_row(mask, code.width, 2 * cy), get_row(mask, code.width, 2 * cy + 1));
+      or_row(c.mask.data(), c.width, cy, block_valid(m));
+      for (std::size_t p = 0; p < c.planes; ++p) {
+        const std::uint64_t* plane = code.plane(p);
+        const BlockCells v(get_row(plane, code.width, 2 * cy), get_row(plane, code.width, 2 * cy + 1));
+        or_row(c.bits.data() + p * cw, c.width, cy, block_bit(m, v));
       }
     }
     return c;
