@@ -76,7 +76,7 @@ void BM_Extract_FullHand_Synthetic(benchmark::State& state) {
   static const std::vector<Image> frames = [] {
     std::vector<Image> v;
     SyntheticFrameSettings settings;
-    for (std::uint64_t p = 1; p <= 8; ++p) v.push_back(SyntheticPalm({p, 'L', 7}, 640, 480).render(0, settings));
+    for (std::uint64_t p = 1; p <= 8; ++p) v.push_back(SyntheticPalm({p, Hand::Left, 7}, 640, 480).render(0, settings));
     return v;
   }();
   run_extract(state, frames, ImageKind::FullHand);

@@ -49,7 +49,7 @@ Cached& gallery(std::size_t size, unsigned threads) {
     go.kind = ImageKind::FullHand;
     c.gallery = ident::build_bench_gallery(*c.index, go, [](std::uint64_t palm, std::uint64_t capture) {
       const SyntheticFrameSettings s;
-      return SyntheticPalm(SyntheticPalmId{palm, 'L', 0}, s.width, s.height).render(capture, s);
+      return SyntheticPalm(SyntheticPalmId{palm, Hand::Left, 0}, s.width, s.height).render(capture, s);
     });
     c.source = "synthetic";
   } catch (const std::exception&) {  // renders that give no template: the documented stand-in

@@ -18,13 +18,13 @@ using namespace std::chrono_literals;
 
 static void BM_SyntheticPalmBuild(benchmark::State& state) {
   std::uint64_t palm = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(SyntheticPalm({++palm, 'L', 0}, 640, 480));
+  for (auto _ : state) benchmark::DoNotOptimize(SyntheticPalm({++palm, Hand::Left, 0}, 640, 480));
 }
 BENCHMARK(BM_SyntheticPalmBuild)->Unit(benchmark::kMillisecond);
 
 static void BM_SyntheticRender(benchmark::State& state) {
   const int width = static_cast<int>(state.range(0)), height = width * 3 / 4;
-  SyntheticPalm palm({42, 'L', 0}, width, height);
+  SyntheticPalm palm({42, Hand::Left, 0}, width, height);
   SyntheticFrameSettings settings;
   settings.width = width;
   settings.height = height;
@@ -35,7 +35,7 @@ static void BM_SyntheticRender(benchmark::State& state) {
 BENCHMARK(BM_SyntheticRender)->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond);
 
 static void BM_RoiQuality(benchmark::State& state) {
-  SyntheticPalm palm({42, 'L', 0}, 640, 480);
+  SyntheticPalm palm({42, Hand::Left, 0}, 640, 480);
   const Image frame = palm.render(0, SyntheticFrameSettings{});
   const RoiExtractor extractor;
   for (auto _ : state) benchmark::DoNotOptimize(extractor.extract(frame, ImageKind::FullHand));
@@ -43,7 +43,7 @@ static void BM_RoiQuality(benchmark::State& state) {
 BENCHMARK(BM_RoiQuality)->Unit(benchmark::kMillisecond);
 
 static void BM_MeasureExposure(benchmark::State& state) {
-  SyntheticPalm palm({42, 'L', 0}, 640, 480);
+  SyntheticPalm palm({42, Hand::Left, 0}, 640, 480);
   const Image frame = palm.render(0, SyntheticFrameSettings{});
   for (auto _ : state) benchmark::DoNotOptimize(measure_exposure(frame));
 }

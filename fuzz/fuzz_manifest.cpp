@@ -6,7 +6,7 @@
 #include <set>
 #include <string_view>
 
-#include "evaluation/manifest_text.hpp"
+#include "evaluation/manifest_csv.hpp"
 #include "palmvein/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -17,7 +17,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "commands.hpp"
-#include "internal/atomic_file.hpp"
+#include "evaluation/manifest_csv.hpp"
 #include "output_guard.hpp"
 #include "internal/cv_bridge.hpp"
 #include "palmvein/error.hpp"
@@ -125,7 +125,8 @@ int run_augment(const AugmentOptions& o) {
     check_outputs({{"--out", o.out}}, {{"the manifest's folder", source_folder.empty() ? fs::path(".") : source_folder}});
   }
 
-  std::string rows = "path,subject,hand,session,kind,aug_angle,aug_dx,aug_dy,aug_zoom,aug_crop,aug_contrast,aug_gamma,aug_blur\n";
+  internal::ManifestWriter rows({"path", "subject", "hand", "session", "kind", "aug_angle", "aug_dx", "aug_dy", "aug_zoom",
+                                 "aug_crop", "aug_contrast", "aug_gamma", "aug_blur"});
   for (std::size_t i = 0; i < manifest.size(); ++i) {
     const ManifestEntry& e = manifest.entries()[i];
     std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ull + i);
@@ -145,11 +146,10 @@ int run_augment(const AugmentOptions& o) {
     const cv::Mat img = internal::gray8_view(source);
     const std::string name = "aug_" + std::to_string(i) + ".png";
     write_image(fs::path(o.out) / name, internal::image_from_mat(augment(img, roi, d, o.noise, rng)));
-    rows += name + "," + e.subject + "," + e.hand + "," + e.session + "," +
-            (roi ? "roi" : "full-hand") + "," + fmt(d.angle) + "," + fmt(d.dx) + "," + fmt(d.dy) + "," + fmt(d.zoom) +
-            "," + fmt(d.crop) + "," + fmt(d.contrast) + "," + fmt(d.gamma) + "," + fmt(d.blur) + "\n";
+    rows.row({name, e.subject, internal::manifest_hand_text(e.hand), e.session, internal::manifest_kind_text(e.kind),
+              fmt(d.angle), fmt(d.dx), fmt(d.dy), fmt(d.zoom), fmt(d.crop), fmt(d.contrast), fmt(d.gamma), fmt(d.blur)});
   }
-  internal::write_file_atomically(fs::path(o.out) / "MANIFEST.csv", rows);
+  rows.save(fs::path(o.out) / "MANIFEST.csv");
   std::printf("wrote %zu augmented images and MANIFEST.csv to %s\n", manifest.size(), o.out.c_str());
   return kExitOk;
 }

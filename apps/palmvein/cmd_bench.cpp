@@ -21,6 +21,7 @@
 
 #include "commands.hpp"
 #include "identification/bench_gallery.hpp"
+#include "internal/thread_pool.hpp"
 #include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
@@ -112,16 +113,14 @@ int run_bench_dataset(const BenchIdentifyArgs& a) {
   {
     const TemplateExtractor extractor;
     std::atomic<std::size_t> next{0};
-    const unsigned threads = a.threads ? a.threads : std::max(1u, std::thread::hardware_concurrency());
-    std::vector<std::jthread> pool;
-    auto work = [&] {
+    internal::ThreadPool pool(internal::ThreadPool::lanes_for(a.threads) - 1);  // and this thread
+    auto work = [&](unsigned) {
       for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
         auto r = extractor.extract(read_image(manifest.image_path(i)), manifest.entries()[i].kind);
         if (r.ok()) templates[i] = std::move(*r.templ);
       }
     };
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
+    pool.parallel_for(pool.workers() + 1, work);
   }
   IdentificationIndex index(index_options(a));
   std::vector<std::size_t> enrolled;
@@ -216,7 +215,7 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
     go.kind = ImageKind::FullHand;
     render = [](std::uint64_t palm, std::uint64_t capture) {
       const SyntheticFrameSettings settings;
-      const SyntheticPalm p(SyntheticPalmId{palm, 'L', 0}, settings.width, settings.height);
+      const SyntheticPalm p(SyntheticPalmId{palm, Hand::Left, 0}, settings.width, settings.height);
       return p.render(capture, settings);
     };
   } else {
@@ -272,7 +271,7 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
   }
   const double n = static_cast<double>(index.size());
   const double exh_median = quantile(exhaustive_ms, 0.5);
-  const unsigned threads = a.threads ? a.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = internal::ThreadPool::lanes_for(a.threads);
 
   nlohmann::json j;
   j["gallery"] = index.size();

@@ -24,7 +24,7 @@
 #endif
 
 #include "commands.hpp"
-#include "internal/atomic_file.hpp"
+#include "evaluation/manifest_csv.hpp"
 #include "output_guard.hpp"
 #include "sensor_uri.hpp"
 #include "palmvein/auto_exposure.hpp"
@@ -46,13 +46,6 @@ struct CaptureOptions {
   std::string hand = "unknown";
   int session = 1;
 };
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string quoted = "\"";
-  for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
 
 // A small blocking queue between the grab thread, the assessing (main) thread and the PNG writer.
 template <typename T>
@@ -160,8 +153,10 @@ int run_capture(const CaptureOptions& o) {
   Preview preview(o.preview);
   const RoiExtractor extractor;
   const auto timeout = std::chrono::milliseconds(o.timeout_ms);
-  std::string manifest =
-      "path,subject,hand,band,sample,session,kind,quality,roi,advice,guidance,exposure_us,gain,counter\n";
+  internal::ManifestWriter manifest({"path", "subject", "hand", "band", "sample", "session", "kind", "quality", "roi",
+                                     "advice", "guidance", "exposure_us", "gain", "counter"});
+  const std::string_view hand = internal::manifest_hand_text(parse_hand(o.hand));
+  const std::string session = std::to_string(o.session);
   int written = 0, good = 0, attempts = 0;
   const int max_attempts = o.only_good ? o.count * 20 : o.count;
   // Three stages run in parallel: a FrameStream grabs (renders, for the virtual sensor), this thread
@@ -228,14 +223,11 @@ int run_capture(const CaptureOptions& o) {
           std::snprintf(name, sizeof name, "frame_%05d.png", written);
           char sample[16];
           std::snprintf(sample, sizeof sample, "%02d", written);
-          manifest += std::string(name) + "," + csv_field(o.subject) + "," + csv_field(o.hand) + "," +
-                      (frame.wavelength_nm ? std::to_string(frame.wavelength_nm) : "unknown") + "," + sample + "," +
-                      std::to_string(o.session) + ",full-hand," + std::to_string(quality) + "," +
-                      (roi.ok() ? "ok" : std::string(to_string(roi.failure()))) + "," +
-                      std::string(to_string(advice)) + "," +
-                      csv_field(advice == RoiFailure::None ? "" : std::string(guidance(advice))) + "," +
-                      std::to_string(frame.exposure_us) + "," + std::to_string(frame.gain) + "," +
-                      std::to_string(frame.counter) + "\n";
+          manifest.row({name, o.subject, hand, frame.wavelength_nm ? std::to_string(frame.wavelength_nm) : "unknown",
+                        sample, session, internal::manifest_kind_text(ImageKind::FullHand), std::to_string(quality),
+                        roi.ok() ? "ok" : to_string(roi.failure()), to_string(advice),
+                        advice == RoiFailure::None ? "" : guidance(advice), std::to_string(frame.exposure_us),
+                        std::to_string(frame.gain), std::to_string(frame.counter)});
           if (!preview.show(frame.image, roi, line)) {
             writes.push({fs::path(o.out) / name, std::move(frame.image)});
             break;
@@ -262,7 +254,7 @@ int run_capture(const CaptureOptions& o) {
   }
   if (!write_error.empty()) throw IoError("capture: " + write_error + " (no MANIFEST.csv written)");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  internal::write_file_atomically(fs::path(o.out) / "MANIFEST.csv", manifest);
+  manifest.save(fs::path(o.out) / "MANIFEST.csv");
   std::printf("captured %d frames (%d with an ROI) in %.2f s (%.1f frames/s) to %s\n", written, good, seconds,
               attempts / std::max(seconds, 1e-9), o.out.c_str());
   if (!device_error.empty()) {

@@ -17,7 +17,8 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "internal/atomic_file.hpp"
+#include "evaluation/manifest_csv.hpp"
+#include "internal/thread_pool.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/synthetic.hpp"
 
@@ -55,18 +56,18 @@ int run_synth(const SynthOptions& o) {
 
   struct Job {
     int subject;
-    char hand;
+    Hand hand;
   };
   std::vector<Job> jobs;
   for (int p = 0; p < o.palms; ++p) {
-    if (o.hands != "R") jobs.push_back({o.first + p, 'L'});
-    if (o.hands != "L") jobs.push_back({o.first + p, 'R'});
+    if (o.hands != "R") jobs.push_back({o.first + p, Hand::Left});
+    if (o.hands != "L") jobs.push_back({o.first + p, Hand::Right});
   }
   const int digits = std::max(4, static_cast<int>(std::to_string(o.first + o.palms - 1).size()));
   const int total = static_cast<int>(jobs.size()) * o.samples;
   // Sessions: the first half of the samples is session 1, the rest session 2.
   const int session1 = (o.samples + 1) / 2;
-  std::vector<std::string> rows(static_cast<std::size_t>(total));
+  std::vector<std::vector<std::string>> rows(static_cast<std::size_t>(total));  // manifest rows, in job order
   std::atomic<std::size_t> next{0};
   std::atomic<int> done{0};
   std::atomic<bool> failed{false};
@@ -80,11 +81,12 @@ int run_synth(const SynthOptions& o) {
         const Job& job = jobs[j];
         const SyntheticPalm palm({static_cast<std::uint64_t>(job.subject), job.hand, o.seed}, o.width, o.height);
         const std::string subject = padded(job.subject, digits);
+        const std::string hand(to_string(job.hand));
         for (int s = 1; s <= o.samples && !failed; ++s) {
-          const std::string name = subject + "_" + job.hand + "_" + padded(s, 2) + ".png";
+          const std::string name = subject + "_" + hand + "_" + padded(s, 2) + ".png";
           write_image(fs::path(o.out) / name, palm.render(static_cast<std::uint64_t>(s - 1), settings));
-          rows[j * o.samples + (s - 1)] = name + "," + subject + "," + job.hand + ",940," + padded(s, 2) + "," +
-                                          (s <= session1 ? "1" : "2") + ",full-hand\n";
+          rows[j * o.samples + (s - 1)] = {name, subject, hand, "940", padded(s, 2), s <= session1 ? "1" : "2",
+                                           std::string(internal::manifest_kind_text(ImageKind::FullHand))};
           ++done;
         }
       } catch (const std::exception& e) {
@@ -93,19 +95,27 @@ int run_synth(const SynthOptions& o) {
       }
     }
   };
-  const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::min<int>(threads, static_cast<int>(jobs.size())); ++t) pool.emplace_back(worker);
-  while (tty && done < total && !failed) {
-    std::fprintf(stderr, "\rsynth: %d/%d frames", done.load(), total);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  for (auto& t : pool) t.join();
+  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(
+      internal::ThreadPool::lanes_for(static_cast<unsigned>(std::max(0, o.threads))), jobs.size()));
+  internal::ThreadPool pool(workers);
+  std::atomic<unsigned> running{workers};
+  // Lane 0 is this thread: it shows progress on a terminal while lanes 1.. render.
+  pool.parallel_for(workers + 1, [&](unsigned lane) {
+    if (lane == 0) {
+      while (tty && running > 0 && done < total && !failed) {
+        std::fprintf(stderr, "\rsynth: %d/%d frames", done.load(), total);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      return;
+    }
+    worker();
+    --running;
+  });
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (failed) throw IoError("synth failed: " + error + " (no MANIFEST.csv written)");
-  std::string manifest = "path,subject,hand,band,sample,session,kind\n";
-  for (const auto& row : rows) manifest += row;
-  internal::write_file_atomically(fs::path(o.out) / "MANIFEST.csv", manifest);
+  internal::ManifestWriter manifest({"path", "subject", "hand", "band", "sample", "session", "kind"});
+  for (const auto& row : rows) manifest.row(row);
+  manifest.save(fs::path(o.out) / "MANIFEST.csv");
   std::printf("wrote %d frames of %zu palms (%dx%d, seed %llu) and MANIFEST.csv to %s\n", total, jobs.size(), o.width,
               o.height, static_cast<unsigned long long>(o.seed), o.out.c_str());
   return kExitOk;

@@ -54,7 +54,7 @@ cv::Mat column(const Image& frame, const RoiExtractor& extractor, const std::str
 int run_synth_compare(const SynthCompareOptions& o) {
   check_outputs({{"--out", o.out}}, {{"real", o.real}});
   const Image real = read_image(o.real);
-  const SyntheticPalm palm({o.palm, 'L', 0}, real.width(), real.height());
+  const SyntheticPalm palm({o.palm, Hand::Left, 0}, real.width(), real.height());
   SyntheticFrameSettings settings;
   settings.width = real.width();
   settings.height = real.height();

@@ -25,7 +25,7 @@ constexpr int kHeight = 480;
 class ExampleSensor final : public palmvein::Sensor {
  public:
   ExampleSensor(std::string uri, std::uint64_t palm)
-      : uri_(std::move(uri)), palm_(palmvein::SyntheticPalmId{palm, 'L', 0}, kWidth, kHeight) {}
+      : uri_(std::move(uri)), palm_(palmvein::SyntheticPalmId{palm, palmvein::Hand::Left, 0}, kWidth, kHeight) {}
 
   palmvein::SensorInfo info() const override {
     return {.uri = uri_, .driver = "example", .name = "Example palm sensor", .serial = "EX0001", .firmware = "1.0"};

@@ -469,7 +469,7 @@ void bind_bench(py::module_& m) {
       o.kind = ImageKind::FullHand;
       render = [](std::uint64_t palm, std::uint64_t capture) {
         const SyntheticFrameSettings settings;
-        const SyntheticPalm p(SyntheticPalmId{palm, 'L', 0}, settings.width, settings.height);
+        const SyntheticPalm p(SyntheticPalmId{palm, Hand::Left, 0}, settings.width, settings.height);
         return p.render(capture, settings);
       };
 #else

@@ -43,7 +43,7 @@ ManifestEntry entry(std::string path, std::string subject, std::string hand, std
   ManifestEntry e;
   e.path = std::move(path);
   e.subject = std::move(subject);
-  e.hand = std::move(hand);
+  e.hand = parse_hand(hand);
   e.session = std::move(session);
   return e;
 }
@@ -187,12 +187,24 @@ TEST(Manifest, LoadsColumnsInAnyOrderWithQuotesAndCrLf) {
   EXPECT_EQ(m.entries()[1].path, "b, with comma.png");
   EXPECT_EQ(m.entries()[1].kind, ImageKind::FullHand);
   EXPECT_EQ(m.entries()[0].kind, ImageKind::Roi);
-  EXPECT_EQ(m.entries()[2].hand, "unknown");
+  EXPECT_EQ(m.entries()[2].hand, Hand::Unknown);
   EXPECT_EQ(m.image_path(2), dir / "sub/c.png");
   EXPECT_TRUE(m.has_sessions());
   EXPECT_TRUE(same_palm(m.entries()[0], m.entries()[1]));
   EXPECT_FALSE(same_palm(m.entries()[0], m.entries()[2]));
   fs::remove_all(dir);
+}
+
+TEST(Manifest, HandIsOneTypeReadByParseHand) {
+  // The gallery's spelling and the long words name the same palm as the data sets' L/R/unknown.
+  const fs::path dir = temp_dir("manifest_hands");
+  write_text(dir / "M.csv", "path,subject,hand,kind\na,1,L,roi\nb,1,left,roi\nc,1,U,roi\nd,1,Unknown,roi\ne,1,r,roi\n");
+  const Manifest m = Manifest::load(dir / "M.csv");
+  fs::remove_all(dir);
+  EXPECT_EQ(m.entries()[0].hand, Hand::Left);
+  EXPECT_TRUE(same_palm(m.entries()[0], m.entries()[1]));
+  EXPECT_TRUE(same_palm(m.entries()[2], m.entries()[3]));
+  EXPECT_EQ(m.entries()[4].hand, Hand::Right);
 }
 
 TEST(Manifest, BadManifestsGiveOneClearError) {
@@ -212,6 +224,8 @@ TEST(Manifest, BadManifestsGiveOneClearError) {
             std::string::npos);
   EXPECT_NE(message_of("path,subject,hand,kind\na.png,1,L\n").find("line 2"), std::string::npos);
   EXPECT_NE(message_of("path,subject,hand,kind\n").find("no images"), std::string::npos);
+  EXPECT_NE(message_of("path,subject,hand,kind\na.png,1,L,roi\nb.png,1,middle,roi\n").find("M.csv' line 3: unknown hand 'middle'"),
+            std::string::npos);
   EXPECT_NE(message_of("path,subject,hand,kind\n\"a.png,1,L,roi\n").find("unterminated"), std::string::npos);
   EXPECT_THROW(Manifest::load(dir / "missing.csv"), IoError);
   fs::remove_all(dir);

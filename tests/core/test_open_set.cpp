@@ -39,7 +39,7 @@ ManifestEntry entry(std::string path, std::string subject, std::string hand, std
   ManifestEntry e;
   e.path = std::move(path);
   e.subject = std::move(subject);
-  e.hand = std::move(hand);
+  e.hand = parse_hand(hand);
   e.session = std::move(session);
   return e;
 }

@@ -72,9 +72,9 @@ TEST(FourColumn, MalformedLineIsOneFormatErrorWithItsLineNumber) {
 }
 
 TEST(PairScoreCsv, LabelsRowsByTheManifestAndMatchesTheEvaluationRecords) {
-  const Manifest manifest(".", {{"a.png", "1", "L", "1", ImageKind::Roi},
-                                {"b.png", "1", "L", "2", ImageKind::Roi},
-                                {"c,d.png", "2", "R", "1", ImageKind::Roi}});
+  const Manifest manifest(".", {{"a.png", "1", Hand::Left, "1", ImageKind::Roi},
+                                {"b.png", "1", Hand::Left, "2", ImageKind::Roi},
+                                {"c,d.png", "2", Hand::Right, "1", ImageKind::Roi}});
   PairScores scores(3);
   scores.set(0, 1, 0.75);
   scores.set(0, 2, 0.125);

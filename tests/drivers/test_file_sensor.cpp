@@ -21,7 +21,7 @@ class FileSensorTest : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("palmvein-file-sensor-" + std::to_string(std::random_device{}()));
     fs::create_directories(dir_);
-    SyntheticPalm palm({5, 'L', 0}, 160, 120);
+    SyntheticPalm palm({5, Hand::Left, 0}, 160, 120);
     SyntheticFrameSettings s;
     s.width = 160;
     s.height = 120;

@@ -64,7 +64,7 @@ TEST(VirtualSensor, SameUriAndIndexGiveIdenticalPixels) {
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(a[i] == b[i]) << "frame " << i;
   // Captures differ from each other (pose, noise), and the renderer API gives the same frames.
   EXPECT_FALSE(a[0] == a[1]);
-  SyntheticPalm palm({42, 'L', 0}, 640, 480);
+  SyntheticPalm palm({42, Hand::Left, 0}, 640, 480);
   EXPECT_TRUE(palm.render(2, SyntheticFrameSettings{}) == a[2]);
   // start= skips to a capture index.
   EXPECT_TRUE(grab_n("virtual:?palm=42&fps=0&start=2", 1)[0] == a[2]);
@@ -242,9 +242,9 @@ TEST(VirtualSensor, FrameStreamReportsRemoval) {
 }
 
 TEST(SyntheticPalm, RejectsBadSettings) {
-  EXPECT_THROW(SyntheticPalm({1, 'X', 0}, 640, 480), InvalidArgument);
-  EXPECT_THROW(SyntheticPalm({1, 'L', 0}, 10, 10), InvalidArgument);
-  SyntheticPalm palm({1, 'L', 0}, 320, 240);
+  EXPECT_THROW(SyntheticPalm({1, Hand::Unknown, 0}, 640, 480), InvalidArgument);
+  EXPECT_THROW(SyntheticPalm({1, Hand::Left, 0}, 10, 10), InvalidArgument);
+  SyntheticPalm palm({1, Hand::Left, 0}, 320, 240);
   SyntheticFrameSettings s;  // 640x480: not what the palm was built for
   EXPECT_THROW(palm.render(0, s), InvalidArgument);
   s.width = 320;

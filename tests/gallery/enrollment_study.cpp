@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   int enrol_failures = 0, probe_failures = 0;
   const auto start = std::chrono::steady_clock::now();
   for (int p = 1; p <= palms; ++p) {
-    const SyntheticPalm palm(SyntheticPalmId{static_cast<std::uint64_t>(p), 'L', 0}, settings.width, settings.height);
+    const SyntheticPalm palm(SyntheticPalmId{static_cast<std::uint64_t>(p), Hand::Left, 0}, settings.width, settings.height);
     EnrollmentSession session(extractor, options);
     for (std::uint64_t i = 0; session.state() == EnrollmentState::Collecting; ++i) {
       if (i == static_cast<std::uint64_t>(options.max_frames)) session.finish_input();

@@ -21,7 +21,7 @@ class Enrolment : public ::testing::Test {
   static Image frame(std::uint64_t palm, std::uint64_t index, bool hand = true) {
     SyntheticFrameSettings settings;
     settings.hand_present = hand;
-    return SyntheticPalm(SyntheticPalmId{palm, 'L', 0}, settings.width, settings.height).render(index, settings);
+    return SyntheticPalm(SyntheticPalmId{palm, Hand::Left, 0}, settings.width, settings.height).render(index, settings);
   }
   // The first capture index >= `from` whose frame yields a template (some poses fail the ROI stage).
   std::uint64_t good_index(std::uint64_t palm, std::uint64_t from) const {

@@ -64,7 +64,7 @@ class GalleryConcurrency : public ::testing::Test {
   // Two enrolment templates and one later probe of `palm`.
   void prepare(std::uint64_t palm) {
     SyntheticFrameSettings settings;
-    const SyntheticPalm model(SyntheticPalmId{palm, 'L', 0}, settings.width, settings.height);
+    const SyntheticPalm model(SyntheticPalmId{palm, Hand::Left, 0}, settings.width, settings.height);
     std::vector<Template> found;
     for (std::uint64_t i = 0; i < 200 && found.size() < 3; i += found.empty() ? 1 : 10) {
       auto r = extractor_.extract(model.render(i, settings), ImageKind::FullHand);

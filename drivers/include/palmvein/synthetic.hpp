@@ -14,6 +14,7 @@
 #include <string>
 
 #include "palmvein/export.hpp"
+#include "palmvein/hand.hpp"
 #include "palmvein/image.hpp"
 
 PALMVEIN_NAMESPACE_BEGIN
@@ -21,9 +22,9 @@ PALMVEIN_NAMESPACE_BEGIN
 // Who the palm belongs to. Equal ids render equal palms; any field changed gives another palm.
 struct PALMVEIN_API SyntheticPalmId {
   std::uint64_t palm = 0;  // palm number
-  char hand = 'L';         // 'L' or 'R' (a right hand is a mirrored shape with its own veins)
+  Hand hand = Hand::Left;  // Left or Right (a right hand is a mirrored shape with its own veins)
   std::uint64_t seed = 0;  // data-set seed: the same palm number under another seed is another person
-  // Throws InvalidArgument when hand is not 'L' or 'R'.
+  // Throws InvalidArgument when hand is Unknown.
   void check() const;
 };
 

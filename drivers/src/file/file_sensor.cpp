@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "evaluation/manifest_csv.hpp"
 #include "internal/bounded_read.hpp"
+#include "internal/csv.hpp"
 #include "driver_table.hpp"
 #include "wait_gate.hpp"
 
@@ -28,27 +28,9 @@ bool is_image_name(const fs::path& p) {
          ext == ".tiff";
 }
 
-// Splits one CSV line (RFC 4180 quotes, no embedded newlines).
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else fields.back() += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else if (c != '\r') {
-      fields.back() += c;
-    }
-  }
-  return fields;
-}
-
+// The images a data-set manifest lists, in its order: the `path` column (relative to the manifest's
+// folder) read by the one manifest/CSV reader (quoted fields, CRLF, BOM; rows checked against the
+// header). Only `path` is needed: replaying does not care who the palms are.
 std::vector<fs::path> manifest_paths(const fs::path& manifest, const std::string& uri) {
   std::vector<std::uint8_t> bytes;
   try {
@@ -56,22 +38,19 @@ std::vector<fs::path> manifest_paths(const fs::path& manifest, const std::string
   } catch (const IoError& e) {
     throw DeviceError(DeviceFault::NotFound, "file sensor '" + uri + "': " + e.what());
   }
-  std::istringstream in(std::string(bytes.begin(), bytes.end()));
-  std::string line;
-  if (!std::getline(in, line)) throw InvalidArgument("file sensor '" + uri + "': manifest is empty");
-  const auto header = split_csv(line);
-  const auto col = std::find(header.begin(), header.end(), "path");
-  if (col == header.end()) throw InvalidArgument("file sensor '" + uri + "': manifest has no 'path' column");
-  const std::size_t index = static_cast<std::size_t>(col - header.begin());
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   std::vector<fs::path> paths;
-  int row = 1;
-  while (std::getline(in, line)) {
-    ++row;
-    if (line.empty() || line == "\r") continue;
-    const auto fields = split_csv(line);
-    if (fields.size() <= index || fields[index].empty())
-      throw InvalidArgument("file sensor '" + uri + "': manifest row " + std::to_string(row) + " has no path");
-    paths.push_back(manifest.parent_path() / fields[index]);
+  try {
+    internal::CsvTableReader table(text, "file sensor '" + uri + "': manifest '" + manifest.string() + "'",
+                                   std::string(internal::kManifestHeader));
+    const std::size_t path = table.column("path");
+    std::vector<std::string> row;
+    while (table.next(row)) {
+      if (row[path].empty()) throw FormatError(table.at() + ": empty path");
+      paths.push_back(manifest.parent_path() / row[path]);
+    }
+  } catch (const FormatError& e) {
+    throw InvalidArgument(e.what());  // a bad URI target, as for the other sensors' URI errors
   }
   return paths;
 }

@@ -161,10 +161,15 @@ struct VeinNode {
   bool deep = false;
 };
 
+// The hand's part of the random seeds: its letter's code ('L' = 76, 'R' = 82), as when the id held a
+// char, so that every synthetic palm (and the golden files drawn from them) stays the same.
+std::uint64_t hand_seed(Hand hand) { return static_cast<unsigned char>(to_string(hand)[0]); }
+
 }  // namespace
 
 void SyntheticPalmId::check() const {
-  if (hand != 'L' && hand != 'R') throw InvalidArgument(std::string("synthetic palm: hand must be 'L' or 'R', not '") + hand + "'");
+  if (hand != Hand::Left && hand != Hand::Right)
+    throw InvalidArgument("synthetic palm: hand must be L or R, not '" + std::string(to_string(hand)) + "'");
 }
 
 void SyntheticVariation::check() const {
@@ -424,7 +429,7 @@ SyntheticPalm::SyntheticPalm(SyntheticPalmId id, int width, int height) : model_
   m.width = width;
   m.height = height;
   m.k = std::min(width / tune::kRefWidth, height / tune::kRefHeight);
-  Rng rng(mix(mix(id.seed, id.palm), static_cast<std::uint64_t>(id.hand)));
+  Rng rng(mix(mix(id.seed, id.palm), hand_seed(id.hand)));
   m.build_shape(rng);
   m.albedo = tune::kAlbedo * std::exp(rng.normal(tune::kAlbedoJitter / 2, 2));
   m.vein_strength = rng.uniform(tune::kVeinStrengthMin, tune::kVeinStrengthMax);
@@ -461,7 +466,7 @@ Image SyntheticPalm::render(std::uint64_t capture_index, const SyntheticFrameSet
     throw InvalidArgument("synthetic palm built for " + std::to_string(m.width) + "x" + std::to_string(m.height) +
                           " cannot render " + std::to_string(s.width) + "x" + std::to_string(s.height));
   const SyntheticVariation& v = s.variation;
-  Rng rng(mix(mix(mix(m.id.seed, m.id.palm), static_cast<std::uint64_t>(m.id.hand)), capture_index + 0x51ED));
+  Rng rng(mix(mix(mix(m.id.seed, m.id.palm), hand_seed(m.id.hand)), capture_index + 0x51ED));
   // Capture pose and conditions (drawn in a fixed order so that each stays reproducible).
   const double scale = std::exp(rng.normal(v.scale, 2.5));
   const double rot = (tune::kBaseRotationDeg + s.rotate_deg + rng.normal(v.rotate_deg, 2.5)) * kPi / 180;
@@ -482,7 +487,7 @@ Image SyntheticPalm::render(std::uint64_t capture_index, const SyntheticFrameSet
   const double hand_light = (l850 + l940) * scale * scale * exposure_jitter + tune::kAmbient;
 
   // Canonical -> frame homography: centre * scale * rotation * mirror * tilt.
-  const double mirror = m.id.hand == 'R' ? -1 : 1;
+  const double mirror = m.id.hand == Hand::Right ? -1 : 1;
   const double sk = scale * m.k;
   cv::Matx33d tilt(1, 0, 0, 0, 1, 0, std::tan(tilt_y) / tune::kFocal, std::tan(tilt_x) / tune::kFocal, 1);
   cv::Matx33d mir(mirror, 0, 0, 0, 1, 0, 0, 0, 1);

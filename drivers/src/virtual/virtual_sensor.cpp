@@ -35,7 +35,7 @@ class VirtualSensor final : public Sensor {
     const std::string hand = uri.get("hand").value_or("L");
     if (hand != "L" && hand != "R" && hand != "l" && hand != "r")
       throw InvalidArgument("sensor URI '" + uri.text + "': hand must be L or R");
-    id_.hand = static_cast<char>(std::toupper(static_cast<unsigned char>(hand[0])));
+    id_.hand = parse_hand(hand);
     id_.seed = static_cast<std::uint64_t>(uri.get_int("seed", 0, 0, INT64_MAX));
     settings_.width = static_cast<int>(uri.get_int("width", 640, 64, 4096));
     settings_.height = static_cast<int>(uri.get_int("height", 480, 48, 4096));
@@ -64,7 +64,7 @@ class VirtualSensor final : public Sensor {
     info_.uri = uri.text;
     info_.driver = "virtual";
     info_.name = "palmvein virtual NIR palm sensor";
-    info_.serial = uri.get("serial").value_or("VIRTUAL-" + std::to_string(id_.palm) + id_.hand);
+    info_.serial = uri.get("serial").value_or("VIRTUAL-" + std::to_string(id_.palm) + std::string(to_string(id_.hand)));
     info_.firmware = "synthetic-1";
     palm_.emplace(id_, settings_.width, settings_.height);
   }

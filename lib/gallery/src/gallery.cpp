@@ -97,12 +97,6 @@ std::span<const std::uint8_t> bytes_of(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
-Hand hand_from_column(const std::string& text) {
-  if (text == "L") return Hand::Left;
-  if (text == "R") return Hand::Right;
-  return Hand::Unknown;
-}
-
 int read_user_version(const Connection& db) {
   Statement st(db, "PRAGMA user_version");
   return st.step() ? static_cast<int>(st.column_int(0)) : 0;
@@ -154,7 +148,7 @@ struct IdentityRecord {
   std::int64_t entry = 0;
   std::string id;
   std::string name;
-  std::string hand;  // the column text: "L", "R" or "U"
+  Hand hand = Hand::Unknown;  // the column holds to_string(hand): "L", "R" or "U"
   std::int64_t created = 0;
   std::int64_t updated = 0;
   std::int64_t algorithm = 0;
@@ -177,7 +171,7 @@ IdentityRecord record_from(const Statement& st) {
   r.entry = st.column_int(0);
   r.id = st.column_text(1);
   r.name = st.column_text(2);
-  r.hand = st.column_text(3);
+  r.hand = parse_hand(st.column_text(3));  // the schema CHECKs L, R or U
   r.created = st.column_int(4);
   r.updated = st.column_int(5);
   r.algorithm = st.column_int(6);
@@ -220,11 +214,11 @@ std::vector<RowRecord> read_rows(const Connection& db, std::int64_t entry) {
   return read_rows(st, entry);
 }
 
-std::string describe(const IdentityRecord& r) { return "'" + r.id + "' (hand " + r.hand + ")"; }
+std::string describe(const IdentityRecord& r) { return "'" + r.id + "' (hand " + std::string(to_string(r.hand)) + ")"; }
 
 Digest identity_digest(const StateKeys& keys, const IdentityRecord& r, const std::vector<RowRecord>& rows) {
   KeyedDigest d(keys.state, kIdentityDigestLabel);
-  d.field(keys.database_id).field(r.id).field(r.hand).field(r.name);
+  d.field(keys.database_id).field(r.id).field(to_string(r.hand)).field(r.name);
   d.u64(static_cast<std::uint64_t>(r.created)).u64(static_cast<std::uint64_t>(r.updated));
   d.u64(static_cast<std::uint64_t>(r.algorithm)).u64(static_cast<std::uint64_t>(r.generation));
   d.u64(rows.size());
@@ -238,7 +232,7 @@ Digest identity_digest(const StateKeys& keys, const IdentityRecord& r, const std
 Digest gallery_digest(const StateKeys& keys, std::uint64_t generation, const std::vector<IdentityRecord>& records) {
   KeyedDigest d(keys.state, kGalleryDigestLabel);
   d.field(keys.database_id).u64(generation).u64(records.size());
-  for (const auto& r : records) d.field(r.id).field(r.hand).u64(static_cast<std::uint64_t>(r.generation)).field(r.digest);
+  for (const auto& r : records) d.field(r.id).field(to_string(r.hand)).u64(static_cast<std::uint64_t>(r.generation)).field(r.digest);
   return d.final();
 }
 
@@ -302,12 +296,11 @@ std::vector<RowRecord> checked_rows(const Connection& db, const StateKeys& keys,
 
 // Decrypts one row; a row that fails its AEAD check is an error.
 std::vector<std::uint8_t> open_row(const StateKeys& keys, const IdentityRecord& record, const RowRecord& row) {
-  const Hand hand = hand_from_column(record.hand);
-  const auto ad = gallery_internal::template_ad(keys.database_id, record.id, hand, row.row_id);
+  const auto ad = gallery_internal::template_ad(keys.database_id, record.id, record.hand, row.row_id);
   std::vector<std::uint8_t> plain;
   if (!gallery_internal::open_sealed(keys.aead, row.nonce, row.ciphertext, ad, plain))
     throw GalleryError(GalleryFault::Tampered,
-                       "template row " + std::to_string(row.row_id) + " of '" + record.id + "' (hand " + record.hand +
+                       "template row " + std::to_string(row.row_id) + " of '" + record.id + "' (hand " + std::string(to_string(record.hand)) +
                            ") in '" + keys.path.string() +
                            "' failed authentication: the gallery was modified or rows were moved; refusing to use it");
   return plain;
@@ -347,7 +340,7 @@ IdentityInfo info_of(const IdentityRecord& r, std::size_t template_count) {
   IdentityInfo info;
   info.id = r.id;
   info.display_name = r.name;
-  info.hand = hand_from_column(r.hand);
+  info.hand = r.hand;
   info.created = r.created;
   info.updated = r.updated;
   info.algorithm = static_cast<std::uint16_t>(r.algorithm);
@@ -356,24 +349,6 @@ IdentityInfo info_of(const IdentityRecord& r, std::size_t template_count) {
 }
 
 }  // namespace
-
-std::string_view to_string(Hand hand) noexcept {
-  switch (hand) {
-    case Hand::Left: return "L";
-    case Hand::Right: return "R";
-    case Hand::Unknown: break;
-  }
-  return "U";
-}
-
-Hand parse_hand(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (lower == "l" || lower == "left") return Hand::Left;
-  if (lower == "r" || lower == "right") return Hand::Right;
-  if (lower == "u" || lower == "unknown") return Hand::Unknown;
-  throw InvalidArgument("hand must be L, R or U (left, right, unknown), not '" + std::string(text) + "'");
-}
 
 namespace {
 
@@ -528,7 +503,7 @@ struct Gallery::Impl {
   void load_templates(const std::function<bool(const IdentityRecord&)>& select, bool all,
                       const std::function<void(StoredTemplate&&)>& take) const;
   // The records of an enrolment batch by (id, hand), kept current as the batch writes.
-  using RecordIndex = std::map<std::pair<std::string, std::string>, IdentityRecord>;
+  using RecordIndex = std::map<std::pair<std::string, Hand>, IdentityRecord>;
   // One request of Gallery::enroll, inside its transaction, after the state check.
   IdentityInfo enroll_one(const StateKeys& keys, RecordIndex& records, const EnrollRequest& request,
                           std::int64_t now, std::uint64_t generation);
@@ -765,11 +740,10 @@ std::vector<IdentityInfo> Gallery::enroll(std::span<const EnrollRequest> request
 
 IdentityInfo Gallery::Impl::enroll_one(const StateKeys& keys, RecordIndex& records, const EnrollRequest& request,
                                        std::int64_t now, std::uint64_t generation) {
-  const std::string hand(to_string(request.hand));
-  const std::string who = "'" + request.id + "' (hand " + hand + ")";
+  const std::string who = "'" + request.id + "' (hand " + std::string(to_string(request.hand)) + ")";
 
   const IdentityRecord* existing = nullptr;
-  if (auto it = records.find(std::make_pair(request.id, hand)); it != records.end()) existing = &it->second;
+  if (auto it = records.find(std::make_pair(request.id, request.hand)); it != records.end()) existing = &it->second;
   std::optional<std::int64_t> entry;
   std::uint16_t old_algorithm = 0;
   if (existing) {
@@ -806,14 +780,14 @@ IdentityInfo Gallery::Impl::enroll_one(const StateKeys& keys, RecordIndex& recor
     up.run();
   } else {
     // The other hands of the person, whose display name a new hand may inherit, must be authentic too.
-    for (auto it = records.lower_bound(std::make_pair(request.id, std::string()));
+    for (auto it = records.lower_bound(std::make_pair(request.id, Hand::Left));
          it != records.end() && it->first.first == request.id; ++it)
       checked_rows(db, keys, it->second);
     // A new hand of a known person keeps the person's display name unless a new one is given.
     Statement ins(db, "INSERT INTO identities(id, name, hand, created, updated, algorithm) VALUES(?, "
                       "COALESCE(NULLIF(?, ''), (SELECT name FROM identities WHERE id = ? AND name <> '' LIMIT 1), ''), "
                       "?, ?, ?, ?)");
-    ins.bind(1, request.id).bind(2, request.display_name).bind(3, request.id).bind(4, hand).bind(5, now).bind(6, now);
+    ins.bind(1, request.id).bind(2, request.display_name).bind(3, request.id).bind(4, to_string(request.hand)).bind(5, now).bind(6, now);
     ins.bind(7, std::int64_t{request.algorithm});
     ins.run();
     entry = sqlite3_last_insert_rowid(db.get());
@@ -849,7 +823,7 @@ IdentityInfo Gallery::Impl::enroll_one(const StateKeys& keys, RecordIndex& recor
 
   IdentityRecord stored = read_record(db, *entry);
   IdentityInfo info = info_of(stored, read_rows(db, *entry).size());
-  records.insert_or_assign(std::make_pair(request.id, hand), std::move(stored));
+  records.insert_or_assign(std::make_pair(request.id, request.hand), std::move(stored));
   return info;
 }
 
@@ -890,7 +864,7 @@ std::optional<IdentityInfo> Gallery::find(std::string_view id, Hand hand) const 
   const auto records = read_records(impl_->db);
   check_gallery_state(impl_->db, keys, records);
   for (const auto& r : records)
-    if (r.id == id && r.hand == to_string(hand)) return info_of(r, checked_rows(impl_->db, keys, r).size());
+    if (r.id == id && r.hand == hand) return info_of(r, checked_rows(impl_->db, keys, r).size());
   return std::nullopt;
 }
 
@@ -920,7 +894,7 @@ void Gallery::Impl::load_templates(const std::function<bool(const IdentityRecord
         StoredTemplate t;
         t.row_id = row.row_id;
         t.id = p.record->id;
-        t.hand = hand_from_column(p.record->hand);
+        t.hand = p.record->hand;
         t.algorithm = static_cast<std::uint16_t>(p.record->algorithm);
         t.bytes = open_row(k, *p.record, row);
         opened.push_back(std::move(t));
@@ -951,10 +925,9 @@ void Gallery::Impl::load_templates(const std::function<bool(const IdentityRecord
 
 std::vector<StoredTemplate> Gallery::templates_of(std::string_view id, std::optional<Hand> hand) const {
   check_identity_id(id);
-  const std::string hand_text = hand ? std::string(to_string(*hand)) : std::string();
   std::vector<StoredTemplate> out;
   impl_->load_templates(
-      [&](const IdentityRecord& r) { return r.id == id && (hand_text.empty() || r.hand == hand_text); }, false,
+      [&](const IdentityRecord& r) { return r.id == id && (!hand || r.hand == *hand); }, false,
       [&](StoredTemplate&& t) { out.push_back(std::move(t)); });
   return out;
 }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "palmvein/export.hpp"
+#include "palmvein/hand.hpp"
 #include "palmvein/roi.hpp"
 
 PALMVEIN_NAMESPACE_BEGIN
@@ -33,12 +34,13 @@ class TemplateExtractor;
 
 // ---------------------------------------------------------------------------------------------
 // Manifests: CSV with a header naming at least the columns path, subject, hand and kind
-// (session optional; other columns ignored). Paths are relative to the manifest's folder.
+// (session optional; other columns ignored). Paths are relative to the manifest's folder. The hand
+// column is read by parse_hand() (L, R, U, left, right, unknown; any case) and written L, R or unknown.
 
 struct ManifestEntry {
   std::string path;     // as written in the manifest (this is what score files carry)
   std::string subject;  // palm identity = (subject, hand)
-  std::string hand;     // "L", "R" or "unknown"
+  Hand hand = Hand::Unknown;
   std::string session;  // empty when unknown
   ImageKind kind = ImageKind::Roi;
 };

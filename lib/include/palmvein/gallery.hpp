@@ -23,15 +23,10 @@
 #include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/export.hpp"
+#include "palmvein/hand.hpp"
 #include "palmvein/template.hpp"
 
 PALMVEIN_NAMESPACE_BEGIN
-
-// Which hand an identity's templates come from. Unknown when the caller did not say.
-enum class Hand : std::uint8_t { Left, Right, Unknown };
-PALMVEIN_API std::string_view to_string(Hand hand) noexcept;  // "L", "R", "U"
-// Parses "L"/"left", "R"/"right", "U"/"unknown" (any case). Throws InvalidArgument otherwise.
-PALMVEIN_API Hand parse_hand(std::string_view text);
 
 // Identity ids and display names are UTF-8 text without control characters. These checks are the
 // one place that decides (Gallery::enroll calls them; a front end may call them first to refuse before

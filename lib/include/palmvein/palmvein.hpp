@@ -5,6 +5,7 @@
 #include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/extractor.hpp"
+#include "palmvein/hand.hpp"
 #include "palmvein/image.hpp"
 #include "palmvein/matcher.hpp"
 #include "palmvein/roi.hpp"

@@ -8,9 +8,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include <opencv2/core.hpp>
+
+#include "internal/thread_pool.hpp"
 
 #include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
@@ -61,43 +62,43 @@ class OpenCvSingleThreaded {
   int previous_;
 };
 
-// Runs `work(worker_index)` on `threads` threads while the calling thread reports progress.
-// The first exception thrown by a worker stops the others (they poll `stop`) and is rethrown.
+// Runs `work(worker_index)` for worker_index = 0 .. threads-1 on the pool's workers (which must be at
+// least `threads`, so that no work lane waits for the caller) while the calling thread, lane 0 of the
+// loop, reports progress. The first exception thrown by a worker stops the others (they poll
+// `stop`) and is rethrown.
 template <class Work>
-void run_workers(int threads, const Work& work, std::atomic<bool>& stop, const std::atomic<std::size_t>& done,
-                 std::size_t total, std::string_view stage, const EvaluationOptions& options) {
+void run_workers(internal::ThreadPool& pool, int threads, const Work& work, std::atomic<bool>& stop,
+                 const std::atomic<std::size_t>& done, std::size_t total, std::string_view stage,
+                 const EvaluationOptions& options) {
   const Tuning tuning;
   std::mutex mutex;
   std::condition_variable finished_cv;
   int running = threads;
   std::exception_ptr error;
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<std::size_t>(threads));
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      try {
-        work(t);
-      } catch (...) {
-        std::lock_guard lock(mutex);
-        if (!error) error = std::current_exception();
-        stop = true;
+  pool.parallel_for(static_cast<unsigned>(threads) + 1, [&](unsigned lane) {
+    if (lane == 0) {
+      std::unique_lock lock(mutex);
+      while (running > 0) {
+        finished_cv.wait_for(lock, tuning.progress_period);
+        if (options.progress && running > 0) {
+          lock.unlock();
+          options.progress(stage, done.load(), total);
+          lock.lock();
+        }
       }
-      std::lock_guard lock(mutex);
-      --running;
-      finished_cv.notify_all();
-    });
-  {
-    std::unique_lock lock(mutex);
-    while (running > 0) {
-      finished_cv.wait_for(lock, tuning.progress_period);
-      if (options.progress && running > 0) {
-        lock.unlock();
-        options.progress(stage, done.load(), total);
-        lock.lock();
-      }
+      return;
     }
-  }
-  for (auto& th : pool) th.join();
+    try {
+      work(static_cast<int>(lane - 1));
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (!error) error = std::current_exception();
+      stop = true;
+    }
+    std::lock_guard lock(mutex);
+    --running;
+    finished_cv.notify_all();
+  });
   if (error) std::rethrow_exception(error);
   if (options.progress) options.progress(stage, done.load(), total);
 }
@@ -110,8 +111,8 @@ EvaluationResult evaluate(const Manifest& manifest, const TemplateExtractor& ext
   const auto t_start = Clock::now();
   const std::size_t n = manifest.size();
   if (n < 2) throw InvalidArgument("evaluation needs at least two images");
-  int threads = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, threads);
+  const int threads = static_cast<int>(internal::ThreadPool::lanes_for(static_cast<unsigned>(options.threads)));
+  internal::ThreadPool pool(static_cast<unsigned>(threads));  // the workers; this thread reports progress
   OpenCvSingleThreaded opencv_single_threaded;
 
   EvaluationResult result;
@@ -155,7 +156,7 @@ EvaluationResult evaluate(const Manifest& manifest, const TemplateExtractor& ext
         stop = true;
       }
     };
-    run_workers(std::min<int>(threads, static_cast<int>(n)), work, stop, done, n, "extract", options);
+    run_workers(pool, std::min<int>(threads, static_cast<int>(n)), work, stop, done, n, "extract", options);
     if (error) std::rethrow_exception(error);
   }
   const auto t_extracted = Clock::now();
@@ -197,7 +198,7 @@ EvaluationResult evaluate(const Manifest& manifest, const TemplateExtractor& ext
         done += len;
       }
     };
-    run_workers(std::min<int>(threads, static_cast<int>(n - 1)), work, stop, done, pairs, "match", options);
+    run_workers(pool, std::min<int>(threads, static_cast<int>(n - 1)), work, stop, done, pairs, "match", options);
   }
   const auto t_matched = Clock::now();
   result.extract_seconds = std::chrono::duration<double>(t_extracted - t_start).count();

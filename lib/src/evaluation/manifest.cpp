@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Manifest reading (the format of ../shared/PROTOCOL.md: CSV, header with path, subject, hand, kind).
-#include <fstream>
+#include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <unordered_set>
 
-#include "evaluation/csv.hpp"
-#include "evaluation/manifest_text.hpp"
+#include "evaluation/manifest_csv.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
 
@@ -54,41 +52,32 @@ Manifest Manifest::load(const std::filesystem::path& csv) {
 namespace internal {
 
 Manifest parse_manifest(std::string_view text, const std::string& where, std::filesystem::path directory) {
-  CsvReader reader(text);
-  std::vector<std::string> header;
-  if (!reader.next(header)) throw FormatError(where + ": empty file (expected a header path,subject,hand,...)");
-  auto column = [&](std::string_view name, bool required) -> int {
-    for (std::size_t c = 0; c < header.size(); ++c)
-      if (header[c] == name) return static_cast<int>(c);
-    if (required) throw FormatError(where + ": missing column '" + std::string(name) + "'");
-    return -1;
-  };
-  if (!header.empty() && header[0].rfind("\xEF\xBB\xBF", 0) == 0) header[0].erase(0, 3);  // UTF-8 BOM
-  const int c_path = column("path", true), c_subject = column("subject", true), c_hand = column("hand", true),
-            c_kind = column("kind", true), c_session = column("session", false);
+  CsvTableReader table(text, where, std::string(kManifestHeader));
+  const std::size_t c_path = table.column("path"), c_subject = table.column("subject"), c_hand = table.column("hand"),
+                    c_kind = table.column("kind");
+  const std::optional<std::size_t> c_session = table.find("session");
 
   std::vector<ManifestEntry> entries;
   std::vector<std::string> row;
-  while (reader.next(row)) {
-    const std::string at = where + " line " + std::to_string(reader.line());
-    if (row.size() == 1 && row[0].empty()) continue;  // blank line
-    if (row.size() != header.size())
-      throw FormatError(at + ": " + std::to_string(row.size()) + " fields, the header has " +
-                        std::to_string(header.size()));
+  while (table.next(row)) {
+    const std::string at = table.at();
     ManifestEntry e;
     e.path = row[c_path];
     e.subject = row[c_subject];
-    e.hand = row[c_hand];
-    if (c_session >= 0) e.session = row[c_session];
+    try {
+      e.hand = parse_hand(row[c_hand]);
+    } catch (const InvalidArgument&) {
+      throw FormatError(at + ": unknown hand '" + row[c_hand] + "' (expected L, R or unknown)");
+    }
+    if (c_session) e.session = row[*c_session];
     const std::string& kind = row[c_kind];
-    if (kind == "full-hand") e.kind = ImageKind::FullHand;
-    else if (kind == "roi") e.kind = ImageKind::Roi;
+    if (kind == manifest_kind_text(ImageKind::FullHand)) e.kind = ImageKind::FullHand;
+    else if (kind == manifest_kind_text(ImageKind::Roi)) e.kind = ImageKind::Roi;
     else throw FormatError(at + ": unknown kind '" + kind + "' (expected full-hand or roi)");
     if (e.path.empty()) throw FormatError(at + ": empty path");
     if (e.subject.empty()) throw FormatError(at + ": empty subject");
     entries.push_back(std::move(e));
   }
-  if (!reader.error().empty()) throw FormatError(where + " line " + std::to_string(reader.line()) + ": " + reader.error());
   if (entries.empty()) throw FormatError(where + ": no images listed");
   try {
     return Manifest(std::move(directory), std::move(entries));

@@ -41,6 +41,8 @@ double variance_of(const std::vector<double>& v, double mean) {
 
 }  // namespace
 
+}  // namespace v1
+
 namespace internal {
 
 double threshold_for_rate(const std::vector<double>& sorted, double target) {
@@ -54,6 +56,8 @@ double threshold_for_rate(const std::vector<double>& sorted, double target) {
 }
 
 }  // namespace internal
+
+inline namespace v1 {
 
 VerificationMetrics verification_metrics(std::vector<double> gen, std::vector<double> imp) {
   if (gen.empty() || imp.empty()) throw InvalidArgument("verification metrics need genuine and impostor scores");

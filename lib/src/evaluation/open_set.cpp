@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "evaluation/manifest_csv.hpp"
 #include "evaluation/thresholds.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
@@ -265,14 +266,14 @@ OpenSetDesign draw_open_set(const Manifest& manifest, const OpenSetProtocol& pro
   protocol.check();
   const auto& entries = manifest.entries();
   OpenSetDesign d;
-  std::map<std::pair<std::string, std::string>, std::uint32_t> palm_of;
+  std::map<std::pair<std::string, Hand>, std::uint32_t> palm_of;
   std::vector<std::vector<std::size_t>> images;
   std::vector<std::uint32_t> palm(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto [it, added] = palm_of.emplace(std::pair{entries[i].subject, entries[i].hand}, static_cast<std::uint32_t>(images.size()));
     if (added) {
       images.emplace_back();
-      d.palm_names.push_back(entries[i].subject + "/" + entries[i].hand);
+      d.palm_names.push_back(entries[i].subject + "/" + std::string(internal::manifest_hand_text(entries[i].hand)));
     }
     palm[i] = it->second;
     images[it->second].push_back(i);
@@ -286,8 +287,8 @@ OpenSetDesign draw_open_set(const Manifest& manifest, const OpenSetProtocol& pro
       break;
     case OpenSetProtocol::Persons::SubjectHands:
       for (const auto& [key, id] : palm_of) {
-        if (key.second != "L") continue;
-        const auto right = palm_of.find({key.first, "R"});
+        if (key.second != Hand::Left) continue;
+        const auto right = palm_of.find({key.first, Hand::Right});
         if (right != palm_of.end()) persons.push_back({id, right->second});
       }
       break;

@@ -7,7 +7,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "evaluation/csv.hpp"
+#include "internal/csv.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
 
@@ -95,7 +95,7 @@ std::vector<std::uint32_t> palm_ids(const Manifest& manifest) {
   std::vector<std::uint32_t> out;
   out.reserve(manifest.size());
   for (const auto& e : manifest.entries()) {
-    const std::string key = e.subject + '\0' + e.hand;
+    const std::string key = e.subject + '\0' + std::string(to_string(e.hand));
     out.push_back(ids.emplace(key, static_cast<std::uint32_t>(ids.size())).first->second);
   }
   return out;

@@ -10,7 +10,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "evaluation/csv.hpp"
+#include "internal/csv.hpp"
+#include "evaluation/manifest_csv.hpp"
 #include "internal/bounded_read.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
@@ -92,7 +93,9 @@ std::string format_four_column(std::span<const ScoreRecord> records) {
   return out;
 }
 
-std::string palm_identity(const ManifestEntry& entry) { return entry.subject + "/" + entry.hand; }
+std::string palm_identity(const ManifestEntry& entry) {
+  return entry.subject + "/" + std::string(internal::manifest_hand_text(entry.hand));
+}
 
 std::vector<ScoreRecord> parse_pair_score_csv(std::string_view text, const Manifest& manifest, const std::string& where) {
   std::unordered_map<std::string_view, std::size_t> index;
@@ -101,23 +104,12 @@ std::vector<ScoreRecord> parse_pair_score_csv(std::string_view text, const Manif
   std::vector<std::string> palm(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) palm[i] = palm_identity(entries[i]);
 
-  internal::CsvReader reader(text);
-  std::vector<std::string> header;
-  if (!reader.next(header)) throw FormatError(where + ": empty file (expected a header a,b,score)");
-  if (!header.empty() && header[0].rfind("\xEF\xBB\xBF", 0) == 0) header[0].erase(0, 3);  // UTF-8 BOM
-  auto column = [&](std::string_view name) {
-    for (std::size_t c = 0; c < header.size(); ++c)
-      if (header[c] == name) return c;
-    throw FormatError(where + ": missing column '" + std::string(name) + "' (expected a header a,b,score)");
-  };
-  const std::size_t ca = column("a"), cb = column("b"), cs = column("score");
+  internal::CsvTableReader table(text, where, "a,b,score");
+  const std::size_t ca = table.column("a"), cb = table.column("b"), cs = table.column("score");
   std::vector<ScoreRecord> out;
   std::vector<std::string> row;
-  while (reader.next(row)) {
-    if (row.size() == 1 && row[0].empty()) continue;  // blank line
-    const std::string at = where + " line " + std::to_string(reader.line());
-    if (row.size() != header.size())
-      throw FormatError(at + ": " + std::to_string(row.size()) + " fields, the header has " + std::to_string(header.size()));
+  while (table.next(row)) {
+    const std::string at = table.at();
     auto image = [&](const std::string& path) {
       const auto it = index.find(path);
       if (it == index.end()) throw FormatError(at + ": '" + path + "' is not in the manifest");
@@ -128,7 +120,6 @@ std::vector<ScoreRecord> parse_pair_score_csv(std::string_view text, const Manif
     if (!score) throw FormatError(at + ": score '" + row[cs] + "' is not a finite number");
     out.push_back({palm[a], palm[b], entries[b].path, entries[a].path, *score});
   }
-  if (!reader.error().empty()) throw FormatError(where + " line " + std::to_string(reader.line()) + ": " + reader.error());
   if (out.empty()) throw FormatError(where + ": no score rows");
   return out;
 }

@@ -7,15 +7,11 @@
 
 #include "palmvein/export.hpp"
 
-namespace palmvein {
-inline namespace v1 {
-namespace internal {
+namespace palmvein::internal {
 
 // The lowest threshold t (accept when score >= t) at which at most target * n of the n `sorted`
 // (ascending, non-empty) false-accept scores are accepted: just above the (k+1)-th highest score,
 // k = int(target * n) (tools/evalscores.py's rule).
 double threshold_for_rate(const std::vector<double>& sorted, double target);
 
-}  // namespace internal
-}  // namespace v1
-}  // namespace palmvein
+}  // namespace palmvein::internal

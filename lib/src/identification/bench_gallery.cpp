@@ -13,6 +13,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "internal/thread_pool.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/extractor.hpp"
 
@@ -37,17 +38,11 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-template <class F>
-void run_threads(unsigned threads, F&& body) {
-  std::vector<std::jthread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&body, i] { body(i); });
-  body(0u);
-}
 
 // Templates of `count` palms from `first_palm` on, each at the given captures. A palm whose
 // captures do not all give a template is replaced by the next palm number (up to a limit).
 std::vector<std::vector<Template>> render_palms(std::uint64_t first_palm, std::size_t count,
-                                                const std::vector<std::uint64_t>& captures, unsigned threads,
+                                                const std::vector<std::uint64_t>& captures, internal::ThreadPool& pool,
                                                 const BenchGalleryOptions& o, const PalmRenderer& render,
                                                 std::size_t& failures) {
   std::vector<std::vector<Template>> out(count);
@@ -58,7 +53,7 @@ std::vector<std::vector<Template>> render_palms(std::uint64_t first_palm, std::s
   std::exception_ptr error;
   const TemplateExtractor extractor;
   const std::uint64_t spare_limit = first_palm + count + count / 2 + 10;
-  run_threads(threads, [&](unsigned) {
+  pool.parallel_for(pool.workers() + 1, [&](unsigned) {
     try {
       for (;;) {
         const std::size_t slot = next_slot.fetch_add(1);
@@ -97,14 +92,14 @@ std::vector<std::vector<Template>> render_palms(std::uint64_t first_palm, std::s
 
 BenchGallery build_bench_gallery(IdentificationIndex& index, const BenchGalleryOptions& o, const PalmRenderer& render) {
   o.check();
-  const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  internal::ThreadPool pool(internal::ThreadPool::lanes_for(o.threads) - 1);  // and this thread
   BenchGallery g;
   auto t0 = std::chrono::steady_clock::now();
-  const auto probe_palms = render_palms(0, o.probes, {0, 1}, threads, o, render, g.failures_to_acquire);
+  const auto probe_palms = render_palms(0, o.probes, {0, 1}, pool, o, render, g.failures_to_acquire);
   // Absent palms: numbers between the probes' and the sources' (never enrolled, never cut).
-  const auto absent_palms = render_palms(kSourcePalmBase / 2, o.absent_probes, {1}, threads, o, render,
+  const auto absent_palms = render_palms(kSourcePalmBase / 2, o.absent_probes, {1}, pool, o, render,
                                          g.failures_to_acquire);
-  const auto source_palms = render_palms(kSourcePalmBase, o.source_palms, {0}, threads, o, render, g.failures_to_acquire);
+  const auto source_palms = render_palms(kSourcePalmBase, o.source_palms, {0}, pool, o, render, g.failures_to_acquire);
   g.render_seconds = seconds_since(t0);
 
   t0 = std::chrono::steady_clock::now();
@@ -123,7 +118,7 @@ BenchGallery build_bench_gallery(IdentificationIndex& index, const BenchGalleryO
   for (std::size_t start = 0; start < o.size; start += kBatch) {
     const std::size_t n = std::min(kBatch, o.size - start);
     std::atomic<std::size_t> next{0};
-    run_threads(threads, [&](unsigned) {
+    pool.parallel_for(pool.workers() + 1, [&](unsigned) {
       for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1))
         if (!o.keep || o.keep(start + i)) batch[i] = maker.make(start + i);
     });

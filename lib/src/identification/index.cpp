@@ -13,8 +13,8 @@
 #include "algorithm/kernels.hpp"
 #include "identification/coarse_pass.hpp"
 #include "identification/layout.hpp"
-#include "identification/thread_pool.hpp"
 #include "identification/tuning.hpp"
+#include "internal/thread_pool.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/identification.hpp"
 
@@ -146,7 +146,7 @@ struct IdentificationIndex::Impl {
 
   mutable std::shared_mutex mutex;
   unsigned lanes;
-  mutable detail::ident::ThreadPool pool;
+  mutable internal::ThreadPool pool;
   Isa isa;
   detail::algo::Kernels kernels;
   detail::algo::CoarseKernel coarse_kernel;

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "identification/thread_pool.hpp"
+#include "internal/thread_pool.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <memory>
 
-namespace palmvein::inline v1::detail::ident {
+namespace palmvein::internal {
+
+unsigned ThreadPool::lanes_for(unsigned requested) noexcept {
+  return requested ? requested : std::max(1u, std::thread::hardware_concurrency());
+}
 
 ThreadPool::ThreadPool(unsigned workers) {
   threads_.reserve(workers);
@@ -74,4 +79,4 @@ void ThreadPool::parallel_for(unsigned lanes, const std::function<void(unsigned)
   if (state->error) std::rethrow_exception(state->error);
 }
 
-}  // namespace palmvein::v1::detail::ident
+}  // namespace palmvein::internal

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// A small fixed pool of worker threads for data-parallel loops.
+// (Internal, namespace palmvein::internal.) The one thread pool of palmvein: a small fixed pool of
+// worker threads for data-parallel loops, used by the 1:N index (a fan-out per search), evaluate(),
+// the benchmark galleries and the tools (`palmvein bench`, `synth`). Chosen over OpenCV's
+// cv::parallel_for_ (TBB) by measurement (benchmarks/bench_thread_pool.cpp, docs/identification.md)
+// and because OpenCV's thread count is one process-wide setting: evaluate() sets it to 1 while it
+// times single-threaded extraction, and a caller's cv::setNumThreads() would silently change how
+// many threads an index searches with, while IdentificationOptions::threads is per index.
 // Thread-safety: parallel_for() may be called from many threads at once; each call waits only for
 // its own work. The caller takes part in its own loop, so a call never waits on a busy pool.
 #pragma once
@@ -12,9 +18,11 @@
 #include <thread>
 #include <vector>
 
-namespace palmvein::inline v1::detail::ident {
+#include "palmvein/export.hpp"
 
-class ThreadPool {
+namespace palmvein::internal {
+
+class PALMVEIN_API ThreadPool {
  public:
   // `workers` extra threads (0: every parallel_for runs on the caller alone).
   explicit ThreadPool(unsigned workers);
@@ -23,6 +31,8 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   unsigned workers() const noexcept { return static_cast<unsigned>(threads_.size()); }
+  // The lanes a loop of `requested` threads runs on: `requested`, or the hardware's threads when 0.
+  static unsigned lanes_for(unsigned requested) noexcept;
 
   // Runs body(lane) for lane = 0 .. lanes-1, lane 0 on the calling thread, the others on workers
   // when free. Returns when every lane has finished; rethrows the first exception of a lane.
@@ -37,4 +47,4 @@ class ThreadPool {
   std::vector<std::jthread> threads_;
 };
 
-}  // namespace palmvein::v1::detail::ident
+}  // namespace palmvein::internal
