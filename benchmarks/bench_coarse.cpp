@@ -36,7 +36,7 @@
 #include "algorithm/aligned_array.hpp"
 #include "algorithm/kernels.hpp"
 #include "identification/coarse_pass.hpp"
-#include "identification/thread_pool.hpp"
+#include "internal/thread_pool.hpp"
 #include "identification/tuning.hpp"
 
 namespace algo = palmvein::detail::algo;
@@ -88,8 +88,8 @@ CoarseData& coarse_data(std::size_t n) {
   return *d;
 }
 
-ident::ThreadPool& pool() {
-  static ident::ThreadPool p(kThreads - 1);
+palmvein::internal::ThreadPool& pool() {
+  static palmvein::internal::ThreadPool p(kThreads - 1);
   return p;
 }
 

@@ -16,7 +16,7 @@
 #include "algorithm/kernels.hpp"
 #include "identification/bench_gallery.hpp"
 #include "identification/coarse_pass.hpp"
-#include "identification/thread_pool.hpp"
+#include "internal/thread_pool.hpp"
 #include "identification/layout.hpp"
 #include "identification/synthetic_gallery.hpp"
 #include "palmvein/calibration.hpp"
@@ -306,7 +306,7 @@ TEST(IdentificationKernels, CoarsePassKeepsTheBestMOfEveryEntry) {
     std::sort(all.begin(), all.end(), ident::coarse_better);
     for (std::size_t m : {1u, 37u, 600u, 5000u, 9000u})
       for (unsigned lanes : {1u, 3u}) {
-        ident::ThreadPool pool(lanes - 1);
+        palmvein::internal::ThreadPool pool(lanes - 1);
         const auto got = ident::coarse_pass(g, probe.data(), m, kernel, pool, lanes);
         ASSERT_EQ(got.size(), std::min<std::size_t>(m, n)) << m;
         for (std::size_t i = 0; i < got.size(); ++i) {

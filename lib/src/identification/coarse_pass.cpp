@@ -50,7 +50,7 @@ class LaneTop {
 }  // namespace
 
 std::vector<CoarseHit> coarse_pass(const CoarseGallery& g, const std::uint64_t* probe, std::size_t m,
-                                   algo::CoarseKernel kernel, ThreadPool& pool, unsigned lanes) {
+                                   algo::CoarseKernel kernel, internal::ThreadPool& pool, unsigned lanes) {
   constexpr std::size_t kChunk = IdentTuning::kCoarseChunk, kLanes = algo::kLanes;
   static_assert(kChunk % kLanes == 0);
   m = std::min(m, g.count);

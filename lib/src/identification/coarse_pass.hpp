@@ -11,7 +11,7 @@
 
 #include "algorithm/kernels.hpp"
 #include "identification/layout.hpp"
-#include "identification/thread_pool.hpp"
+#include "internal/thread_pool.hpp"
 
 namespace palmvein::inline v1::detail::ident {
 
@@ -44,6 +44,6 @@ struct CoarseGallery {
 // (shape.shifts x shape.record_words() words) against every entry, split over `lanes` lanes of
 // `pool`. Results do not depend on `lanes` or the kernel.
 std::vector<CoarseHit> coarse_pass(const CoarseGallery& gallery, const std::uint64_t* probe, std::size_t m,
-                                   algo::CoarseKernel kernel, ThreadPool& pool, unsigned lanes);
+                                   algo::CoarseKernel kernel, internal::ThreadPool& pool, unsigned lanes);
 
 }  // namespace palmvein::v1::detail::ident
