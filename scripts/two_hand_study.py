@@ -6,8 +6,9 @@ Persons are enrolled with both palms into a real gallery file (Gallery.enroll) a
 Identifier.identify(PersonProbe(...)): once with the left palm only, once with both (min fusion at
 two_hand_threshold). Half the persons (drawn by --seed) are held out: their searches are non-mated.
 Reports, for one hand and for two: FNIR at FPIR 1e-2 / 1e-3 (thresholds from the non-mated searches,
-palmvein.open_set_metrics), rank-1, and the library's own decision at --fmr (FNIR and FPIR counted
-from IdentificationResult.found).
+palmvein.open_set_metrics), FNIR at FPIR 0 (threshold above every non-mated search), the weakest mate
+and the strongest non-mated score, rank-1, and the library's own decision at --fmr (FNIR and FPIR
+counted from IdentificationResult.found).
 
 Persons come from
   --synthetic N        the virtual sensor's people (hand=L and hand=R of palm p, seed --data-seed), or
@@ -134,6 +135,12 @@ def study(persons, fmr, seed, candidate_list):
                 "mated_searches": m.mated_probes,
                 "nonmated_searches": m.nonmated_probes,
                 "rank1": float(m.cmc[0]),
+                # The separation behind "FNIR 0": the weakest mate, the strongest non-mated best, and
+                # FNIR at the threshold just above every non-mated search (FPIR 0 on this set).
+                "mated_min": min(mate_scores),
+                "nonmated_max": max(nonmated_best),
+                "fnir_at_fpir_0": sum(1 for s, r in zip(mate_scores, mate_ranks) if s <= max(nonmated_best) or r > 1)
+                / len(mate_scores),
                 "at_fpir": [{"target_fpir": p.target_fpir, "threshold": p.threshold, "fpir": p.fpir, "fnir": p.fnir,
                              "fnir_list": p.fnir_list, "reliable": p.reliable} for p in m.fnir_at_fpir],
                 "decision_at_fmr": {
