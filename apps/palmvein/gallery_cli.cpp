@@ -177,7 +177,9 @@ PersonProbe capture_person(const HandSources& sources, const InputArgs& input, c
 void add_threshold_args(CLI::App* cmd, ThresholdArgs& args) {
   // No CLI11 range check: Calibration::threshold_for_fmr checks the rate (NaN, infinities and the
   // calibrated range too) and its one message is what the user sees.
-  cmd->add_option("--fmr", args.fmr, "Target false-match rate per comparison; picks the threshold from the calibration")
+  cmd->add_option("--fmr", args.fmr,
+                  "Target false-match rate per comparison (both hands: per person compared); picks the threshold from the "
+                  "calibration")
       ->capture_default_str();
   cmd->add_option("--threshold", args.threshold, "Explicit score threshold in [0, 1] (overrides --fmr)")
       ->check(CLI::Range(0.0, 1.0));

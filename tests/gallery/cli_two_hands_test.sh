@@ -102,4 +102,10 @@ expect 0 "$pv" capture --sensor "$(hand 13 R 40)" --count 1 --only-good --out "$
 expect 0 "$pv" identify --db "$db" --left "$(ls "$tmp"/l/*.png | head -1)" --right "$(ls "$tmp"/r/*.png | head -1)" --json -q
 [ "$(json 'd["id"]')" = cat ] || fail "identify from image files"
 expect 2 "$pv" identify --db "$db" --left "$tmp/absent.png" --right "$(hand 13 R 40)" -q
+# The headless demo with both hands: every person enrolled with two palms, all answers correct.
+expect 0 "$pv" demo --db "$tmp/demo.db" --people 3 --attempts 1 --two-hands --json
+[ "$(json 'd["hands"]')" = both ] || fail "demo hands"
+[ "$(json 'all(r["correct"] == r["attempts"] for r in d["rows"])')" = True ] || fail "demo: a wrong answer"
+expect 0 "$pv" list --db "$tmp/demo.db" --json
+[ "$(json 'sorted(i["hand"] for i in d)')" = "['L', 'L', 'L', 'R', 'R', 'R']" ] || fail "demo: both hands enrolled"
 echo "cli two hands: ok"
