@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // palmvein-demo: a live window on any sensor (the virtual one by default) with the hand outline, the
-// ROI and capture guidance drawn on each frame, and keys to enrol (e), verify (v), identify (i), type
-// the identity id (n), switch the hand (h) and quit (q). Enrolling over an existing identity asks
+// ROI and capture guidance drawn on each frame, and keys to enrol (e), verify (v), verify with both
+// hands (b: left palm, then right), identify (i), type the identity id (n), switch the hand (h) and
+// quit (q). Enrolling over an existing identity asks
 // first (r replaces, any other key cancels), as the CLI refuses without --replace; after one hand
 // the demo offers the other. Results show the threshold beside the score. Without a display it says
 // so and points to the headless `palmvein demo`.
@@ -24,6 +25,7 @@
 #include "gallery_cli.hpp"
 #include "palmvein/enrollment.hpp"
 #include "palmvein/error.hpp"
+#include "palmvein/matcher.hpp"
 #include "palmvein/sensor.hpp"
 #include "palmvein/version.hpp"
 
@@ -53,9 +55,16 @@ struct Args {
 };
 
 // Idle: waiting for a key. TypeId: keys edit the id. ConfirmReplace: the identity exists; r replaces.
-enum class Mode { Idle, Enrol, Verify, Identify, TypeId, ConfirmReplace };
+// BothHands: verifying the id with both palms (left, then right; PersonProbe).
+enum class Mode { Idle, Enrol, Verify, Identify, BothHands, TypeId, ConfirmReplace };
 
 constexpr std::size_t kMaxTypedId = 64;  // characters typed in the window (the library allows 128 bytes)
+
+// Whether a frame of the right hand is still the left palm (one sensor, the person has not changed
+// hands yet): it scores like a genuine pair against the left palm just taken.
+bool matches_left(const Template& frame, const Template& left) {
+  return Matcher(left).score(frame) >= default_consistency_threshold();
+}
 
 std::string hand_name(Hand hand) { return hand == Hand::Left ? "left" : hand == Hand::Right ? "right" : "unknown"; }
 Hand other_hand(Hand hand) { return hand == Hand::Left ? Hand::Right : hand == Hand::Right ? Hand::Left : Hand::Unknown; }
@@ -100,6 +109,7 @@ int run(const Args& a) {
   std::string id = a.id;
   check_identity_id(id);  // the library's rule (Gallery::enroll applies it again): refuse before the window opens
   const DecisionThreshold threshold = cli::resolve_threshold(a.threshold);
+  const DecisionThreshold person_threshold = cli::resolve_two_hand_threshold(a.threshold);  // --fmr per person
   Gallery gallery = cli::open_gallery(a.gallery, true);
   auto left_sensor = open_sensor(a.sensor);
   left_sensor->start();
@@ -121,6 +131,7 @@ int run(const Args& a) {
   std::optional<EnrollmentSession> session;
   EnrollMode enrol_mode = EnrollMode::Create;
   std::string typed;  // the id being typed (Mode::TypeId)
+  PersonProbe both;   // the palms captured so far (Mode::BothHands: left first)
   std::string result = "Press e to enrol '" + id + "' (" + hand_name(hand) + " hand), v to verify, i to identify, n to type an id, q to quit";
   cv::Scalar result_colour = kWhite;
   std::deque<char> pending(a.press.begin(), a.press.end());
@@ -147,7 +158,9 @@ int run(const Args& a) {
   for (;;) {
     Frame frame;
     try {
-      frame = sensor_for(hand).grab(std::chrono::milliseconds(2000));
+      // Both-hands verification shows the hand it is waiting for, on that hand's sensor.
+      const Hand shown_hand = mode == Mode::BothHands ? (both.left ? Hand::Right : Hand::Left) : hand;
+      frame = sensor_for(shown_hand).grab(std::chrono::milliseconds(2000));
     } catch (const DeviceError& e) {
       if (e.fault() == DeviceFault::Timeout) continue;
       throw;
@@ -166,7 +179,7 @@ int run(const Args& a) {
     }
 
     // The action in progress consumes this frame.
-    if (mode == Mode::Enrol || mode == Mode::Verify || mode == Mode::Identify) ++mode_frames;
+    if (mode == Mode::Enrol || mode == Mode::Verify || mode == Mode::Identify || mode == Mode::BothHands) ++mode_frames;
     try {
       if (mode == Mode::Enrol) {
         const FrameFeedback fb = session->add(extracted);
@@ -209,6 +222,29 @@ int run(const Args& a) {
                    std::to_string(a.samples) + " samples";
           result_colour = kYellow;
         }
+      } else if (mode == Mode::BothHands && extracted.ok()) {
+        if (!both.left) {
+          both.left = *extracted.templ;
+          mode_frames = 0;
+          result = "Both hands, '" + id + "': left palm taken - now the right palm" +
+                   (right_sensor ? " (sensor " + a.right_sensor + ")" : std::string(": change hands"));
+          result_colour = kYellow;
+        } else if (matches_left(*extracted.templ, *both.left)) {
+          result = "Both hands, '" + id + "': still the left palm - change hands";  // from one sensor
+        } else {
+          both.right = *extracted.templ;
+          try {
+            const VerificationResult r = gallery.verify(id, both, person_threshold);
+            set_result(std::string(r.accepted ? "ACCEPTED" : "REJECTED") + " as '" + id + "' with both hands - L " +
+                           format_score(*r.left_score) + ", R " + format_score(*r.right_score) + ": score " +
+                           format_score(r.score) + (r.accepted ? " >= " : " < ") + "threshold " +
+                           format_score(r.threshold.score),
+                       r.accepted ? kGreen : kRed);
+          } catch (const GalleryError& e) {
+            if (e.fault() != GalleryFault::NotFound) throw;
+            set_result(std::string(e.what()) + ": enrol both hands first", kRed);
+          }
+        }
       } else if ((mode == Mode::Verify || mode == Mode::Identify) && extracted.ok()) {
         if (mode == Mode::Verify) {
           try {
@@ -234,7 +270,7 @@ int run(const Args& a) {
                        kRed);
         }
       }
-      if ((mode == Mode::Verify || mode == Mode::Identify) && mode_frames >= kMaxFramesPerAction)
+      if ((mode == Mode::Verify || mode == Mode::Identify || mode == Mode::BothHands) && mode_frames >= kMaxFramesPerAction)
         set_result("No usable palm: " + guidance_text, kRed);
     } catch (const Error& e) {
       set_result(std::string("Error: ") + e.what(), kRed);
@@ -245,7 +281,7 @@ int run(const Args& a) {
     draw_text(canvas, guidance_text, {10, 30}, 0.8, guidance_colour, 2);
     draw_text(canvas, result, {10, view.rows + 34}, 0.62, result_colour, 2);
     draw_text(canvas, mode == Mode::TypeId ? "type the id   Enter: confirm   Backspace: delete   Esc: cancel"
-                                           : "e: enrol   v: verify   i: identify   n: id   h: hand (" + hand_name(hand) +
+                                           : "e: enrol  v: verify  b: both hands  i: identify  n: id  h: hand (" + hand_name(hand) +
                                                  ")   q: quit      '" + id + "'  sensor " + sensor_uri(hand),
               {10, view.rows + 72}, 0.45, kGrey);
     cv::imshow(kWindow, canvas);
@@ -282,7 +318,7 @@ int run(const Args& a) {
       }
     } else {
       if (key == 'q' || key == 27) break;
-      if (mode == Mode::Idle && (key == 'e' || key == 'v' || key == 'i' || key == 'n' || key == 'h')) {
+      if (mode == Mode::Idle && (key == 'e' || key == 'v' || key == 'i' || key == 'b' || key == 'n' || key == 'h')) {
         mode_frames = 0;
         result_colour = kYellow;
         if (key == 'e') {
@@ -292,6 +328,10 @@ int run(const Args& a) {
           } else {
             start_enrolment(EnrollMode::Create);
           }
+        } else if (key == 'b') {
+          mode = Mode::BothHands;
+          both = PersonProbe{};
+          result = "Both hands, '" + id + "': present the left palm";
         } else if (key == 'n') {
           mode = Mode::TypeId;
           typed.clear();
