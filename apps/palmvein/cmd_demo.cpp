@@ -2,6 +2,7 @@
 // palmvein demo: the headless end-to-end demonstration. Enrols several synthetic people from the
 // virtual sensor into a gallery file, makes genuine and impostor verification attempts, identifies
 // enrolled and unknown people, and prints a short table (attempts, accepted, rejected, timings).
+// --two-hands enrols both palms of each person and verifies and identifies with both (PersonProbe).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -28,6 +29,7 @@ struct DemoArgs {
   int samples = 3;
   int attempts = 2;
   std::uint64_t seed = 0;
+  bool two_hands = false;
   bool json = false;
 };
 
@@ -68,18 +70,32 @@ std::string person_id(int p) {
   return buffer;
 }
 
-std::optional<Template> probe_of(int palm, std::uint64_t seed, int start, const TemplateExtractor& extractor) {
+std::optional<Template> probe_of(int palm, std::uint64_t seed, int start, const TemplateExtractor& extractor,
+                                 char hand = 'L') {
   InputArgs in;
-  in.sensor = palm_uri(palm, seed, start);
+  in.sensor = palm_uri(palm, seed, start) + "&hand=" + hand;
   auto source = open_frames(in);
   std::string reason;
   return capture_probe(*source, extractor, 30, true, reason);
 }
 
+// A person's probe: the left palm, and with `two_hands` the right palm too; nothing if a palm fails.
+std::optional<PersonProbe> person_probe_of(int palm, std::uint64_t seed, int start, const TemplateExtractor& extractor,
+                                           bool two_hands) {
+  PersonProbe person;
+  person.left = probe_of(palm, seed, start, extractor, 'L');
+  if (!person.left) return std::nullopt;
+  if (two_hands) {
+    person.right = probe_of(palm, seed, start, extractor, 'R');
+    if (!person.right) return std::nullopt;
+  }
+  return person;
+}
+
 int run_demo(const DemoArgs& a) {
-  const DecisionThreshold threshold = resolve_threshold(a.threshold);
-  std::fprintf(stderr, "palmvein demo: %d synthetic people from the virtual sensor -> gallery '%s'\n", a.people,
-               a.gallery.db.c_str());
+  const DecisionThreshold threshold = a.two_hands ? resolve_two_hand_threshold(a.threshold) : resolve_threshold(a.threshold);
+  std::fprintf(stderr, "palmvein demo: %d synthetic people (%s) from the virtual sensor -> gallery '%s'\n", a.people,
+               a.two_hands ? "both hands" : "left hands", a.gallery.db.c_str());
   Gallery gallery = open_gallery(a.gallery, true);
   const TemplateExtractor extractor;
   EnrollmentOptions options;
@@ -91,29 +107,38 @@ int run_demo(const DemoArgs& a) {
   double genuine_min = 1, impostor_max = 0;
   std::vector<int> enrolled;
 
-  // 1. Enrolment: K consistent samples per person, one transaction each.
+  // 1. Enrolment: K consistent samples per palm, one transaction per person (both palms with --two-hands).
   for (int p = 1; p <= a.people; ++p) {
     const auto start = Clock::now();
     ++enrol.attempts;
-    InputArgs in;
-    in.sensor = palm_uri(p, a.seed, 0);
-    auto source = open_frames(in);
-    EnrollmentSession session(extractor, options);
-    while (session.state() == EnrollmentState::Collecting) session.add(*source->next(), source->kind());
-    if (session.state() != EnrollmentState::Complete) {
+    std::vector<EnrollRequest> requests;
+    for (const char hand : a.two_hands ? std::string("LR") : std::string("L")) {
+      InputArgs in;
+      in.sensor = palm_uri(p, a.seed, 0) + "&hand=" + hand;
+      auto source = open_frames(in);
+      EnrollmentSession session(extractor, options);
+      while (session.state() == EnrollmentState::Collecting) session.add(*source->next(), source->kind());
+      if (session.state() != EnrollmentState::Complete) {
+        std::fprintf(stderr, "  %s: enrolment (hand %c) failed: %s\n", person_id(p).c_str(), hand,
+                     session.failure_reason().c_str());
+        requests.clear();
+        break;
+      }
+      EnrollRequest request;
+      request.id = person_id(p);
+      request.display_name = (a.two_hands ? "Synthetic person " : "Synthetic palm ") + std::to_string(p);
+      request.hand = hand == 'L' ? Hand::Left : Hand::Right;
+      request.mode = EnrollMode::Replace;  // a re-run replaces the demo people
+      request.algorithm = session.templates().front().algorithm();
+      request.templates = session.template_bytes();
+      requests.push_back(std::move(request));
+    }
+    if (requests.empty()) {
       ++enrol.errors;
       ++enrol.no;
-      std::fprintf(stderr, "  %s: enrolment failed: %s\n", person_id(p).c_str(), session.failure_reason().c_str());
       continue;
     }
-    EnrollRequest request;
-    request.id = person_id(p);
-    request.display_name = "Synthetic palm " + std::to_string(p);
-    request.hand = Hand::Left;
-    request.mode = EnrollMode::Replace;  // a re-run replaces the demo people
-    request.algorithm = session.templates().front().algorithm();
-    request.templates = session.template_bytes();
-    gallery.enroll(request);
+    gallery.enroll(requests);
     enrol.add_ms(ms_since(start));
     ++enrol.yes;
     ++enrol.expected_yes;
@@ -133,13 +158,13 @@ int run_demo(const DemoArgs& a) {
         if (!is_genuine && presenter == p) continue;  // a one-person gallery has no impostor
         const auto start = Clock::now();
         ++row.attempts;
-        const auto probe = probe_of(presenter, a.seed, 100 + t, extractor);
+        const auto probe = person_probe_of(presenter, a.seed, 100 + t, extractor, a.two_hands);
         if (!probe) {
           ++row.errors;
           ++row.no;
           continue;
         }
-        const VerificationResult result = own.verify(*probe, threshold);
+        const VerificationResult result = a.two_hands ? own.verify(*probe, threshold) : own.verify(*probe->left, threshold);
         row.add_ms(ms_since(start));
         (result.accepted ? row.yes : row.no)++;
         if (result.accepted == is_genuine) ++row.expected_yes;
@@ -157,13 +182,14 @@ int run_demo(const DemoArgs& a) {
       if (known && std::find(enrolled.begin(), enrolled.end(), p) == enrolled.end()) continue;
       const auto start = Clock::now();
       ++row.attempts;
-      const auto probe = probe_of(palm, a.seed, 200, extractor);
+      const auto probe = person_probe_of(palm, a.seed, 200, extractor, a.two_hands);
       if (!probe) {
         ++row.errors;
         ++row.no;
         continue;
       }
-      const IdentificationResult result = identifier.identify(*probe, threshold);
+      const IdentificationResult result =
+          a.two_hands ? identifier.identify(*probe, threshold) : identifier.identify(*probe->left, threshold);
       row.add_ms(ms_since(start));
       (result.found() ? row.yes : row.no)++;
       if (known ? (result.found() && result.identity->id == person_id(p)) : !result.found()) ++row.expected_yes;
@@ -176,7 +202,8 @@ int run_demo(const DemoArgs& a) {
     nlohmann::json j;
     j["gallery"] = a.gallery.db;
     j["people"] = a.people;
-    j["threshold"] = threshold.score;
+    j["hands"] = a.two_hands ? "both" : "left";
+    j["threshold"] = a.two_hands ? two_hand_threshold(threshold).score : threshold.score;
     if (threshold.fmr) j["fmr"] = *threshold.fmr;
     j["genuine_min_score"] = genuine_min;
     j["impostor_max_score"] = impostor_max;
@@ -186,11 +213,11 @@ int run_demo(const DemoArgs& a) {
     std::printf("%s\n", j.dump(2).c_str());
     return kExitOk;
   }
-  std::printf("\npalmvein demo — %zu of %d synthetic people enrolled (%d samples each) in '%s'\n", enrolled.size(),
-              a.people, a.samples, a.gallery.db.c_str());
-  std::printf("threshold %s%s; genuine scores >= %s, impostor scores <= %s\n\n", format_score(threshold.score).c_str(),
-              threshold.fmr ? (" (FMR " + format_fmr(*threshold.fmr) + ")").c_str() : "",
-              format_score(genuine_min).c_str(), format_score(impostor_max).c_str());
+  std::printf("\npalmvein demo — %zu of %d synthetic people enrolled (%s, %d samples each) in '%s'\n", enrolled.size(),
+              a.people, a.two_hands ? "both hands" : "left hand", a.samples, a.gallery.db.c_str());
+  const DecisionThreshold shown = a.two_hands ? two_hand_threshold(threshold) : threshold;
+  std::printf("threshold %s%s; genuine scores >= %s, impostor scores <= %s\n\n", format_score(shown.score).c_str(),
+              rule_text(shown, a.two_hands).c_str(), format_score(genuine_min).c_str(), format_score(impostor_max).c_str());
   std::printf("%-20s %8s %9s %9s %8s %10s\n", "step", "attempts", "accepted", "rejected", "correct", "median ms");
   for (const Row* r : rows)
     std::printf("%-20s %8d %9d %9d %8d %10.1f\n", r->name.c_str(), r->attempts, r->yes, r->no, r->expected_yes,
@@ -212,6 +239,8 @@ void add_demo_command(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
   cmd->add_option("--seed", args->seed, "Synthetic data-set seed (another seed: other people)")->capture_default_str();
+  cmd->add_flag("--two-hands", args->two_hands,
+                "Enrol both palms of each person and verify and identify with both (min fusion; --fmr is per person)");
   add_threshold_args(cmd, args->threshold);
   cmd->add_flag("--json", args->json, "Print the summary as JSON");
   cmd->callback([args, &exit_code] { exit_code = run_demo(*args); });

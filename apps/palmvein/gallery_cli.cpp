@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gallery_cli.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
@@ -128,10 +130,56 @@ std::optional<Template> capture_probe(FrameSource& source, const TemplateExtract
   return std::nullopt;
 }
 
+void add_hand_source_args(CLI::App* cmd, HandSources& sources, const std::string& what) {
+  cmd->add_option("--left", sources.left, "Left palm " + what + ": a sensor URI or an image file (with --right: both hands)");
+  cmd->add_option("--right", sources.right, "Right palm " + what + ": a sensor URI or an image file (with --left: both hands)");
+}
+
+void check_hand_sources(const HandSources& sources, const InputArgs& input) {
+  if (sources.any() && (!input.sensor.empty() || !input.images.empty()))
+    throw InvalidArgument("give the palm either as --left/--right sources or as --sensor URI / image files, not both");
+}
+
+std::unique_ptr<FrameSource> open_hand_source(const std::string& src, const InputArgs& input) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  InputArgs one = input;
+  one.sensor.clear();
+  one.images.clear();
+  if (fs::is_regular_file(src, ec) || src.find(':') == std::string::npos)
+    one.images = {src};
+  else
+    one.sensor = src;
+  return open_frames(one);
+}
+
+PersonProbe capture_person(const HandSources& sources, const InputArgs& input, const TemplateExtractor& extractor,
+                           bool quiet, int* frames) {
+  PersonProbe person;
+  int total = 0;
+  for (const bool left : {true, false}) {
+    const std::string& src = left ? sources.left : sources.right;
+    if (src.empty()) continue;
+    const char* hand = left ? "left" : "right";
+    auto source = open_hand_source(src, input);
+    if (!quiet) std::fprintf(stderr, "%s hand: present the %s palm (%s)\n", hand, hand, source->describe().c_str());
+    std::string reason;
+    int used = 0;
+    auto probe = capture_probe(*source, extractor, input.max_frames, quiet, reason, &used);
+    total += used;
+    if (!probe) throw Error(std::string(hand) + " hand: " + reason);
+    (left ? person.left : person.right) = std::move(*probe);
+  }
+  if (frames) *frames = total;
+  return person;
+}
+
 void add_threshold_args(CLI::App* cmd, ThresholdArgs& args) {
   // No CLI11 range check: Calibration::threshold_for_fmr checks the rate (NaN, infinities and the
   // calibrated range too) and its one message is what the user sees.
-  cmd->add_option("--fmr", args.fmr, "Target false-match rate per comparison; picks the threshold from the calibration")
+  cmd->add_option("--fmr", args.fmr,
+                  "Target false-match rate per comparison (both hands: per person compared); picks the threshold from the "
+                  "calibration")
       ->capture_default_str();
   cmd->add_option("--threshold", args.threshold, "Explicit score threshold in [0, 1] (overrides --fmr)")
       ->check(CLI::Range(0.0, 1.0));
@@ -141,6 +189,13 @@ DecisionThreshold resolve_threshold(const ThresholdArgs& args) {
   // Checked even when --threshold overrides it: a bad --fmr is bad input either way.
   const DecisionThreshold from_fmr = DecisionThreshold::at_fmr(args.fmr);
   return args.threshold ? DecisionThreshold::at_score(*args.threshold) : from_fmr;
+}
+
+DecisionThreshold resolve_two_hand_threshold(const ThresholdArgs& args) {
+  DecisionThreshold asked;
+  asked.fmr = args.fmr;
+  (void)two_hand_threshold(asked);  // checks the rate and its per-hand square root
+  return args.threshold ? DecisionThreshold::at_score(*args.threshold) : asked;
 }
 
 std::string format_fmr(double fmr) {
@@ -153,6 +208,31 @@ std::string format_score(double score) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.3f", score);
   return buffer;
+}
+
+namespace {
+
+std::string two_hands_text(const std::optional<double>& left, const std::optional<double>& right) {
+  return "both hands: L " + format_score(*left) + ", R " + format_score(*right);
+}
+
+}  // namespace
+
+std::string hands_text(const VerificationResult& result) {
+  return result.two_hands ? two_hands_text(result.left_score, result.right_score)
+                          : "hand " + std::string(to_string(result.hand));
+}
+
+std::string hands_text(const IdentityScore& candidate) {
+  return candidate.left_score && candidate.right_score ? two_hands_text(candidate.left_score, candidate.right_score)
+                                                       : "hand " + std::string(to_string(candidate.hand));
+}
+
+std::string rule_text(const DecisionThreshold& threshold, bool two_hands) {
+  if (!threshold.fmr) return two_hands ? " (min of the hands)" : "";
+  if (!two_hands) return " (FMR " + format_fmr(*threshold.fmr) + ")";
+  return " (FMR " + format_fmr(*threshold.fmr) + " per person, min of the hands, each at " +
+         format_fmr(two_hand_per_hand_fmr(*threshold.fmr)) + ")";
 }
 
 }  // namespace palmvein::cli

@@ -51,6 +51,25 @@ class FrameSource {
 // Throws InvalidArgument when neither or both of --sensor and images are given.
 std::unique_ptr<FrameSource> open_frames(const InputArgs& args);
 
+// Both hands of a person (--left SRC --right SRC): each SRC is a sensor URI or an image file.
+struct HandSources {
+  std::string left;
+  std::string right;
+  bool any() const noexcept { return !left.empty() || !right.empty(); }
+};
+// Adds --left and --right; `what` ends their help ("to identify", "to verify", "to enrol").
+void add_hand_source_args(CLI::App* cmd, HandSources& sources, const std::string& what);
+// Throws InvalidArgument when --left/--right are mixed with --sensor or image files.
+void check_hand_sources(const HandSources& sources, const InputArgs& input);
+// Frames of one hand's SRC: an image file when SRC names an existing file or has no ':' (an image
+// path), otherwise a sensor URI (scheme:...). --roi and --timeout-ms of `input` apply.
+std::unique_ptr<FrameSource> open_hand_source(const std::string& src, const InputArgs& input);
+// The person probe of --left/--right: each given hand captured from its source in turn, left
+// first, with "left hand:"/"right hand:" guidance on stderr unless quiet. Throws Error naming the
+// hand when one yields no template; `frames` gets the frames used over both.
+PersonProbe capture_person(const HandSources& sources, const InputArgs& input, const TemplateExtractor& extractor,
+                           bool quiet, int* frames = nullptr);
+
 // Grabs frames until one yields a template; reports guidance for bad frames on stderr unless quiet.
 // Returns nothing and sets `reason` when max_frames pass or the input ends without one.
 std::optional<Template> capture_probe(FrameSource& source, const TemplateExtractor& extractor, int max_frames,
@@ -63,6 +82,10 @@ struct ThresholdArgs {
 void add_threshold_args(CLI::App* cmd, ThresholdArgs& args);
 // --threshold if given, else the calibration's threshold at --fmr (checked either way).
 DecisionThreshold resolve_threshold(const ThresholdArgs& args);
+// The same for a decision on both hands: --fmr is the rate per person, which the library turns into the
+// fused threshold (two_hand_threshold); it may lie below one hand's calibrated range (down to its
+// square). Checked here, before any capture.
+DecisionThreshold resolve_two_hand_threshold(const ThresholdArgs& args);
 
 // One JSON document as printed by the gallery commands: non-ASCII and control characters as \u escapes
 // and invalid UTF-8 (possible in a name stored by an older gallery) replaced, so that the output is
@@ -74,5 +97,11 @@ inline std::string json_text(const nlohmann::json& j, int indent = -1) {
 // "1.0e-04" style, for messages.
 std::string format_fmr(double fmr);
 std::string format_score(double score);
+// "hand L", or "both hands: L 0.712, R 0.690" for a two-hand decision or candidate.
+std::string hands_text(const VerificationResult& result);
+std::string hands_text(const IdentityScore& candidate);
+// " (FMR 1.0e-04)" for a threshold read at a rate; for two hands " (FMR 1.0e-04 per person, min of
+// the hands, each at 1.0e-02)"; empty for a score threshold.
+std::string rule_text(const DecisionThreshold& threshold, bool two_hands);
 
 }  // namespace palmvein::cli

@@ -319,11 +319,24 @@ class StoredTemplate:
     @property
     def template(self) -> Template: ...
 
+class PersonProbe:
+    """A person presented with one palm or both (verify/identify fuse both hands by min when both are set)."""
+    left: Optional[Template]
+    right: Optional[Template]
+    def __init__(self, left: Optional[Template] = None, right: Optional[Template] = None) -> None: ...
+    @property
+    def both(self) -> bool: ...
+
+def two_hand_threshold(threshold: DecisionThreshold) -> DecisionThreshold: ...
+def fuse_hand_scores(left: float, right: float) -> float: ...
+
 class IdentityScore:
     id: str
     hand: Hand
     score: float
     templates: int
+    left_score: Optional[float]   # two-hand searches: each hand's score (score is their min)
+    right_score: Optional[float]
 
 class VerificationResult:
     accepted: bool
@@ -332,6 +345,9 @@ class VerificationResult:
     score: float
     threshold: DecisionThreshold
     templates_compared: int
+    two_hands: bool
+    left_score: Optional[float]
+    right_score: Optional[float]
     def __bool__(self) -> bool: ...
 
 class IdentificationResult:
@@ -339,6 +355,7 @@ class IdentificationResult:
     candidates: list[IdentityScore]
     threshold: DecisionThreshold
     templates_compared: int
+    two_hands: bool
     @property
     def found(self) -> bool: ...
 
@@ -357,10 +374,14 @@ class Gallery:
     def find(self, id: str, hand: Hand = Hand.Unknown) -> Optional[IdentityInfo]: ...
     def templates_of(self, id: str, hand: Optional[Hand] = None) -> list[StoredTemplate]: ...
     def all_templates(self) -> list[StoredTemplate]: ...
+    @overload
     def verify(self, id: str, probe: Template, threshold: Optional[DecisionThreshold] = None, fmr: float = 1e-4,
                hand: Optional[Hand] = None) -> VerificationResult: ...
-    def identify(self, probe: Template, threshold: Optional[DecisionThreshold] = None, fmr: float = 1e-4,
-                 k: int = 1) -> IdentificationResult: ...
+    @overload
+    def verify(self, id: str, probe: PersonProbe, threshold: Optional[DecisionThreshold] = None,
+               fmr: float = 1e-4) -> VerificationResult: ...
+    def identify(self, probe: Union[Template, PersonProbe], threshold: Optional[DecisionThreshold] = None,
+                 fmr: float = 1e-4, k: int = 1) -> IdentificationResult: ...
     @property
     def schema_version(self) -> int: ...
     @property
@@ -372,7 +393,8 @@ class Verifier:
     """One identity's templates loaded once; verify() may run in several threads."""
     @staticmethod
     def load(gallery: Gallery, id: str, hand: Optional[Hand] = None) -> Verifier: ...
-    def verify(self, probe: Template, threshold: Optional[DecisionThreshold] = None, fmr: float = 1e-4) -> VerificationResult: ...
+    def verify(self, probe: Union[Template, PersonProbe], threshold: Optional[DecisionThreshold] = None,
+               fmr: float = 1e-4) -> VerificationResult: ...
     @property
     def id(self) -> str: ...
     @property
@@ -382,8 +404,8 @@ class Identifier:
     """A gallery in the 1:N engine, loaded once; identify() may run in several threads."""
     @staticmethod
     def load(gallery: Gallery) -> Identifier: ...
-    def identify(self, probe: Template, threshold: Optional[DecisionThreshold] = None, fmr: float = 1e-4,
-                 k: int = 1) -> IdentificationResult: ...
+    def identify(self, probe: Union[Template, PersonProbe], threshold: Optional[DecisionThreshold] = None,
+                 fmr: float = 1e-4, k: int = 1) -> IdentificationResult: ...
     @property
     def template_count(self) -> int: ...
 

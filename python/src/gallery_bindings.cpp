@@ -52,6 +52,17 @@ DecisionThreshold threshold_of(const std::optional<DecisionThreshold>& threshold
   return threshold ? *threshold : DecisionThreshold::at_fmr(fmr);
 }
 
+// For a PersonProbe: `fmr` is the rate per person; with both hands it may lie below one hand's
+// calibrated range (two_hand_threshold checks it), so it is not read from the calibration here.
+DecisionThreshold person_threshold_of(const std::optional<DecisionThreshold>& threshold, double fmr,
+                                      const PersonProbe& probe) {
+  if (threshold) return *threshold;
+  if (!probe.both()) return DecisionThreshold::at_fmr(fmr);
+  DecisionThreshold asked;
+  asked.fmr = fmr;
+  return asked;
+}
+
 }  // namespace
 
 void bind_gallery(py::module_& m) {
@@ -97,11 +108,26 @@ void bind_gallery(py::module_& m) {
       .def_property_readonly("data", [](const StoredTemplate& t) { return to_py_bytes(t.bytes); })
       .def_property_readonly("template", [](const StoredTemplate& t) { return Template::from_bytes(t.bytes); });
 
+  py::class_<PersonProbe>(m, "PersonProbe",
+                          "A person presented with one palm or both: verify/identify use both hands (min fusion) "
+                          "when both are set.")
+      .def(py::init([](std::optional<Template> left, std::optional<Template> right) { return PersonProbe{left, right}; }),
+           py::arg("left") = std::nullopt, py::arg("right") = std::nullopt)
+      .def_readwrite("left", &PersonProbe::left)
+      .def_readwrite("right", &PersonProbe::right)
+      .def_property_readonly("both", &PersonProbe::both);
+  m.def("two_hand_threshold", &two_hand_threshold, py::arg("threshold"),
+        "The threshold on a fused two-hand score: at fmr F, the calibrated score at the per-hand rate sqrt(F) "
+        "(independent hands); a score threshold unchanged.");
+  m.def("fuse_hand_scores", &fuse_hand_scores, py::arg("left"), py::arg("right"),
+        "A person's two hand scores as one: the lower (both hands must match).");
   py::class_<IdentityScore>(m, "IdentityScore")
       .def_readonly("id", &IdentityScore::id)
       .def_readonly("hand", &IdentityScore::hand)
       .def_readonly("score", &IdentityScore::score)
       .def_readonly("templates", &IdentityScore::templates)
+      .def_readonly("left_score", &IdentityScore::left_score)
+      .def_readonly("right_score", &IdentityScore::right_score)
       .def("__repr__", [](const IdentityScore& s) {
         return "IdentityScore(id='" + s.id + "', hand=" + std::string(to_string(s.hand)) + ", score=" +
                std::to_string(s.score) + ")";
@@ -113,12 +139,16 @@ void bind_gallery(py::module_& m) {
       .def_readonly("score", &VerificationResult::score)
       .def_readonly("threshold", &VerificationResult::threshold)
       .def_readonly("templates_compared", &VerificationResult::templates_compared)
+      .def_readonly("two_hands", &VerificationResult::two_hands)
+      .def_readonly("left_score", &VerificationResult::left_score)
+      .def_readonly("right_score", &VerificationResult::right_score)
       .def("__bool__", [](const VerificationResult& r) { return r.accepted; });
   py::class_<IdentificationResult>(m, "IdentificationResult")
       .def_readonly("identity", &IdentificationResult::identity)
       .def_readonly("candidates", &IdentificationResult::candidates)
       .def_readonly("threshold", &IdentificationResult::threshold)
       .def_readonly("templates_compared", &IdentificationResult::templates_compared)
+      .def_readonly("two_hands", &IdentificationResult::two_hands)
       .def_property_readonly("found", &IdentificationResult::found);
 
   py::class_<Gallery>(m, "Gallery", "The enrolled identities: an encrypted SQLite file (docs/gallery.md).")
@@ -196,6 +226,13 @@ void bind_gallery(py::module_& m) {
          py::arg("hand") = std::nullopt,
          "1:1: is `probe` the enrolled `id` (that hand, or any)? Best score over its templates vs the threshold "
          "(default: the built-in calibration at `fmr`). GalleryError 'not-found' for an unknown id.")
+      .def("verify", [](const Gallery& g, const std::string& id, const PersonProbe& probe,
+                        std::optional<DecisionThreshold> threshold, double fmr) {
+        const DecisionThreshold t = person_threshold_of(threshold, fmr, probe);
+        py::gil_scoped_release release;
+        return g.verify(id, probe, t);
+      }, py::arg("id"), py::arg("probe"), py::arg("threshold") = std::nullopt, py::arg("fmr") = 1e-4,
+         "1:1 with a PersonProbe: both hands fused (min) at two_hand_threshold(), or one hand of that side.")
       .def("identify", [](const Gallery& g, const Template& probe, std::optional<DecisionThreshold> threshold,
                           double fmr, std::size_t k) {
         const DecisionThreshold t = threshold_of(threshold, fmr);
@@ -204,6 +241,13 @@ void bind_gallery(py::module_& m) {
       }, py::arg("probe"), py::arg("threshold") = std::nullopt, py::arg("fmr") = 1e-4, py::arg("k") = 1,
          "1:N: the k best identities and the rank-1 one if it reaches the threshold. For many probes, load an "
          "Identifier once.")
+      .def("identify", [](const Gallery& g, const PersonProbe& probe, std::optional<DecisionThreshold> threshold,
+                          double fmr, std::size_t k) {
+        const DecisionThreshold t = person_threshold_of(threshold, fmr, probe);
+        py::gil_scoped_release release;
+        return g.identify(probe, t, k);
+      }, py::arg("probe"), py::arg("threshold") = std::nullopt, py::arg("fmr") = 1e-4, py::arg("k") = 1,
+         "1:N with a PersonProbe: both hands searched and fused per person (min), or one hand's gallery.")
       .def_property_readonly("schema_version", &Gallery::schema_version)
       .def_property_readonly("stored_template_count", &Gallery::stored_template_count,
                              "Template rows in the file, counted without authentication: a size hint.")
@@ -222,6 +266,12 @@ void bind_gallery_flows(py::module_& m) {
         py::gil_scoped_release release;
         return v.verify(probe, t);
       }, py::arg("probe"), py::arg("threshold") = std::nullopt, py::arg("fmr") = 1e-4)
+      .def("verify", [](const Verifier& v, const PersonProbe& probe, std::optional<DecisionThreshold> threshold,
+                        double fmr) {
+        const DecisionThreshold t = person_threshold_of(threshold, fmr, probe);
+        py::gil_scoped_release release;
+        return v.verify(probe, t);
+      }, py::arg("probe"), py::arg("threshold") = std::nullopt, py::arg("fmr") = 1e-4)
       .def_property_readonly("id", &Verifier::id)
       .def_property_readonly("template_count", &Verifier::template_count);
   py::class_<Identifier>(m, "Identifier", "A gallery's templates in the 1:N engine, loaded once (thread-safe).")
@@ -232,6 +282,12 @@ void bind_gallery_flows(py::module_& m) {
       .def("identify", [](const Identifier& i, const Template& probe, std::optional<DecisionThreshold> threshold,
                           double fmr, std::size_t k) {
         const DecisionThreshold t = threshold_of(threshold, fmr);
+        py::gil_scoped_release release;
+        return i.identify(probe, t, k);
+      }, py::arg("probe"), py::arg("threshold") = std::nullopt, py::arg("fmr") = 1e-4, py::arg("k") = 1)
+      .def("identify", [](const Identifier& i, const PersonProbe& probe, std::optional<DecisionThreshold> threshold,
+                          double fmr, std::size_t k) {
+        const DecisionThreshold t = person_threshold_of(threshold, fmr, probe);
         py::gil_scoped_release release;
         return i.identify(probe, t, k);
       }, py::arg("probe"), py::arg("threshold") = std::nullopt, py::arg("fmr") = 1e-4, py::arg("k") = 1)

@@ -245,3 +245,33 @@ def test_sensors_enumerate_open_and_fail_cleanly():
         palmvein.open_sensor("nosuch:")
     with pytest.raises(palmvein.Error):
         palmvein.open_sensor("file:/nonexistent/folder")
+
+
+def test_two_hands_verify_and_identify(tmp_path):
+    # Synthetic people with both hands (the virtual sensor's hand=L / hand=R are two palms of one person).
+    from conftest import capture_templates
+    people = {p: {h: capture_templates(p, 3, hand=h) for h in "LR"} for p in (1, 2, 3)}
+    gallery = palmvein.Gallery.open(str(tmp_path / "g.db"), key_file=str(tmp_path / "k.key"))
+    for p, hands in people.items():
+        gallery.enroll(f"person-{p}", hands["L"][:2], hand=palmvein.Hand.Left)
+        gallery.enroll(f"person-{p}", hands["R"][:2], hand=palmvein.Hand.Right)
+    probe = palmvein.PersonProbe(left=people[2]["L"][2], right=people[2]["R"][2])
+    assert probe.both and not palmvein.PersonProbe(left=people[2]["L"][2]).both
+    fused = palmvein.two_hand_threshold(palmvein.DecisionThreshold.at_fmr(1e-6))
+    assert fused.fmr == 1e-6 and fused.score == pytest.approx(palmvein.Calibration.builtin().threshold_for_fmr(1e-3))
+    claim = gallery.verify("person-2", probe, fmr=1e-6)
+    assert claim.accepted and claim.two_hands and claim.hand == palmvein.Hand.Unknown
+    assert claim.score == min(claim.left_score, claim.right_score) == palmvein.fuse_hand_scores(claim.left_score, claim.right_score)
+    assert claim.left_score == gallery.verify("person-2", people[2]["L"][2], hand=palmvein.Hand.Left).score
+    assert claim.threshold.score == fused.score
+    assert not gallery.verify("person-1", probe).accepted
+    assert palmvein.Verifier.load(gallery, "person-2").verify(probe, fmr=1e-6).score == claim.score
+    answer = palmvein.Identifier.load(gallery).identify(probe, k=3)
+    assert answer.two_hands and answer.found and answer.identity.id == "person-2"
+    assert [c.id for c in answer.candidates][0] == "person-2" and len(answer.candidates) == 3
+    assert all(c.score == min(c.left_score, c.right_score) for c in answer.candidates)
+    assert gallery.identify(probe, k=1).identity.score == claim.score
+    one = gallery.identify(palmvein.PersonProbe(right=people[2]["R"][2]), k=5)
+    assert not one.two_hands and all(c.hand == palmvein.Hand.Right for c in one.candidates) and one.found
+    with pytest.raises(palmvein.InvalidArgument):
+        gallery.identify(palmvein.PersonProbe())

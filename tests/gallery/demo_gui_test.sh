@@ -21,11 +21,27 @@ cat "$tmp/out"
 grep -q "showed 60 frames" "$tmp/out" || fail "frame count"
 palm=$(sed -n 's/.*palm found on \([0-9]*\).*/\1/p' "$tmp/out")
 [ "${palm:-0}" -ge 10 ] || fail "palm found on only ${palm:-0} frames"
-grep -q "result: Enrolled 'demo-user' (3 templates)" "$tmp/out" || fail "enrolment"
+grep -q "result: Enrolled 'demo-user' left hand (3 templates) - press e to enrol the right hand too" "$tmp/out" || fail "enrolment"
 grep -q "result: 'demo-user' is not enrolled: press e first" "$tmp/out" || fail "verification before enrolment"
 grep -q "result: IDENTIFIED: 'demo-user'" "$tmp/out" || fail "identification"
-grep -q "result: ACCEPTED as 'demo-user'" "$tmp/out" || fail "verification"
+grep -q "result: ACCEPTED as 'demo-user' - score .* >= threshold 0.000" "$tmp/out" || fail "verification"
+grep -q "result: IDENTIFIED: 'demo-user' - score .* >= threshold 0.000" "$tmp/out" || fail "threshold beside the score"
 "$check" "$tmp/shot.png" || fail "screenshot check"
+
+# Operator flow: type an id in the window (n ... Enter), enrol the left hand, take the offered right
+# hand (from its own sensor), then enrol again: asked, cancelled (x), asked, replaced (r); verify
+# with both hands (b).
+right='virtual:?palm=2&hand=R'
+timeout 180 xvfb-run -a "$demo" --db "$tmp/gui2.db" --right-sensor "$right" --frames 150 --press $'nann-1\neeexerb' \
+  --threshold 0 --screenshot "$tmp/shot2.png" >"$tmp/out" 2>"$tmp/err" || fail "palmvein-demo (operator flow) failed"
+cat "$tmp/out"
+grep -q "result: Identity is now 'ann-1'" "$tmp/out" || fail "typed id"
+grep -q "result: Enrolled 'ann-1' left hand (3 templates) - press e to enrol the right hand too" "$tmp/out" || fail "left hand"
+grep -q "result: Enrolled 'ann-1' right hand (3 templates)$" "$tmp/out" || fail "offered right hand"
+grep -q "result: Enrolment cancelled: 'ann-1' (right hand) kept as it was" "$tmp/out" || fail "no replace without r"
+grep -q "result: Re-enrolled 'ann-1' right hand (3 templates)" "$tmp/out" || fail "replace with r"
+grep -q "result: ACCEPTED as 'ann-1' with both hands - L .*, R .*: score .* >= threshold 0.000" "$tmp/out" || fail "both hands (b)"
+"$check" "$tmp/shot2.png" || fail "screenshot check (operator flow)"
 
 # Without a display: one clear line that points to the headless demo, exit 2.
 env -u DISPLAY -u WAYLAND_DISPLAY "$demo" --db "$tmp/gui.db" >"$tmp/out" 2>"$tmp/err"

@@ -337,6 +337,196 @@ TEST_F(GalleryDecisions, IdentifyFindsTheEnrolledPalmAndNotAStranger) {
   EXPECT_LT(miss.candidates[0].score, threshold.score);
 }
 
+// Two hands (PersonProbe): synthetic people from the virtual sensor's renderer, each with a left and
+// a right palm (a right palm is its own vein pattern).
+class TwoHandDecisions : public GalleryDecisions {
+ protected:
+  static Image hand_frame(std::uint64_t person, char hand, std::uint64_t index) {
+    SyntheticFrameSettings settings;
+    return SyntheticPalm(SyntheticPalmId{person, hand, 0}, settings.width, settings.height).render(index, settings);
+  }
+  Template hand_templ(std::uint64_t person, char hand, std::uint64_t from) const {
+    for (std::uint64_t i = from; i < from + 50; ++i) {
+      auto r = extractor_.extract(hand_frame(person, hand, i), ImageKind::FullHand);
+      if (r.ok()) return *r.templ;
+    }
+    ADD_FAILURE() << "no usable capture of person " << person << " hand " << hand;
+    return *extractor_.extract(hand_frame(1, 'L', 0), ImageKind::FullHand).templ;
+  }
+  void enrol_hand(Gallery& gallery, std::uint64_t person, char hand) const {
+    EnrollRequest request;
+    request.id = "person-" + std::to_string(person);
+    request.hand = hand == 'L' ? Hand::Left : Hand::Right;
+    for (const std::uint64_t f : {0, 10}) {
+      const Template t = hand_templ(person, hand, f);
+      request.algorithm = t.algorithm();
+      request.templates.push_back(t.to_bytes());
+    }
+    gallery.enroll(request);
+  }
+  PersonProbe probe_of(std::uint64_t person) const {
+    return PersonProbe{hand_templ(person, 'L', 30), hand_templ(person, 'R', 30)};
+  }
+};
+
+TEST_F(TwoHandDecisions, FusedThresholdIsThePerHandRateOfTheSquareRoot) {
+  const DecisionThreshold asked = DecisionThreshold::at_fmr(1e-6);
+  const DecisionThreshold fused = two_hand_threshold(asked);
+  ASSERT_TRUE(fused.fmr.has_value());
+  EXPECT_DOUBLE_EQ(*fused.fmr, 1e-6);
+  EXPECT_DOUBLE_EQ(fused.score, Calibration::builtin().threshold_for_fmr(1e-3));
+  EXPECT_LT(fused.score, asked.score);  // each hand may score lower: both must pass
+  // Two hands reach rates one hand cannot: below the calibration's lowest measured rate.
+  const double below = Calibration::builtin().fmr_range().first / 10;
+  EXPECT_THROW((void)DecisionThreshold::at_fmr(below), InvalidArgument);
+  EXPECT_NO_THROW((void)two_hand_threshold(DecisionThreshold{1.0, below}));
+  // A score threshold is applied to the fused score as given.
+  const DecisionThreshold score = DecisionThreshold::at_score(0.55);
+  EXPECT_DOUBLE_EQ(two_hand_threshold(score).score, 0.55);
+  EXPECT_FALSE(two_hand_threshold(score).fmr.has_value());
+  EXPECT_THROW((void)two_hand_threshold(DecisionThreshold{1.0, 0.0}), InvalidArgument);
+  EXPECT_DOUBLE_EQ(fuse_hand_scores(0.7, 0.6), 0.6);
+}
+
+TEST_F(TwoHandDecisions, VerifyFusesBothHandsAtTheFusedThreshold) {
+  Gallery gallery = open();
+  for (const std::uint64_t p : {1, 2}) {
+    enrol_hand(gallery, p, 'L');
+    enrol_hand(gallery, p, 'R');
+  }
+  const DecisionThreshold threshold = DecisionThreshold::at_fmr(1e-4);
+  const PersonProbe genuine = probe_of(1);
+  const VerificationResult yes = gallery.verify("person-1", genuine, threshold);
+  EXPECT_TRUE(yes.accepted);
+  EXPECT_TRUE(yes.two_hands);
+  EXPECT_EQ(yes.hand, Hand::Unknown);
+  EXPECT_EQ(yes.templates_compared, 4u);
+  ASSERT_TRUE(yes.left_score && yes.right_score);
+  // Each hand's score is the one-hand verification of that hand; the fused score is their min.
+  EXPECT_DOUBLE_EQ(*yes.left_score, gallery.verify("person-1", Hand::Left, *genuine.left, threshold).score);
+  EXPECT_DOUBLE_EQ(*yes.right_score, gallery.verify("person-1", Hand::Right, *genuine.right, threshold).score);
+  EXPECT_DOUBLE_EQ(yes.score, std::min(*yes.left_score, *yes.right_score));
+  EXPECT_DOUBLE_EQ(yes.threshold.score, two_hand_threshold(threshold).score);
+  ASSERT_TRUE(yes.threshold.fmr.has_value());
+  EXPECT_DOUBLE_EQ(*yes.threshold.fmr, 1e-4);
+
+  // Another person's two hands, and one's own left hand with someone else's right: rejected.
+  EXPECT_FALSE(gallery.verify("person-1", probe_of(2), threshold).accepted);
+  const PersonProbe mixed{genuine.left, probe_of(2).right};
+  const VerificationResult half = gallery.verify("person-1", mixed, threshold);
+  EXPECT_FALSE(half.accepted);
+  EXPECT_DOUBLE_EQ(half.score, *half.right_score);
+
+  // One hand presented: today's one-hand decision of that hand.
+  const VerificationResult one = gallery.verify("person-1", PersonProbe{genuine.left, std::nullopt}, threshold);
+  EXPECT_FALSE(one.two_hands);
+  EXPECT_EQ(one.hand, Hand::Left);
+  EXPECT_DOUBLE_EQ(one.score, *yes.left_score);
+  EXPECT_DOUBLE_EQ(one.threshold.score, threshold.score);
+  EXPECT_EQ(one.templates_compared, 2u);
+
+  EXPECT_THROW((void)gallery.verify("person-1", PersonProbe{}, threshold), InvalidArgument);
+  // A presented hand that is not enrolled is an error, not a one-hand decision.
+  gallery.remove("person-2", Hand::Right);
+  try {
+    (void)gallery.verify("person-2", probe_of(2), threshold);
+    ADD_FAILURE() << "two-hand verify of a person without a right hand did not throw";
+  } catch (const GalleryError& e) {
+    EXPECT_EQ(e.fault(), GalleryFault::NotFound);
+    EXPECT_NE(std::string(e.what()).find("right"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)Verifier::load(gallery, "person-1", Hand::Left).verify(genuine, threshold), GalleryError);
+}
+
+TEST_F(TwoHandDecisions, IdentifySearchesThePairAndRanksByFusedScore) {
+  Gallery gallery = open();
+  const DecisionThreshold threshold = DecisionThreshold::at_fmr(1e-4);
+  const PersonProbe probe = probe_of(2);
+  const IdentificationResult empty = gallery.identify(probe, threshold, 3);
+  EXPECT_FALSE(empty.found());
+  EXPECT_TRUE(empty.two_hands);
+  EXPECT_TRUE(empty.candidates.empty());
+
+  for (const std::uint64_t p : {1, 2, 3, 4}) {
+    enrol_hand(gallery, p, 'L');
+    if (p != 4) enrol_hand(gallery, p, 'R');  // person 4: left hand only
+  }
+  const Identifier identifier = Identifier::load(gallery);
+  EXPECT_EQ(identifier.template_count(), 14u);
+  const IdentificationResult hit = identifier.identify(probe, threshold, 0);
+  ASSERT_TRUE(hit.found());
+  EXPECT_TRUE(hit.two_hands);
+  EXPECT_EQ(hit.identity->id, "person-2");
+  EXPECT_EQ(hit.templates_compared, 14u);
+  ASSERT_EQ(hit.candidates.size(), 3u) << "person 4 has one hand: no candidate of a two-hand search";
+  EXPECT_DOUBLE_EQ(hit.threshold.score, two_hand_threshold(threshold).score);
+  for (std::size_t i = 0; i < hit.candidates.size(); ++i) {
+    const IdentityScore& c = hit.candidates[i];
+    ASSERT_TRUE(c.left_score && c.right_score);
+    // The fused score is the min of the person's two one-hand verification scores.
+    EXPECT_DOUBLE_EQ(*c.left_score, gallery.verify(c.id, Hand::Left, *probe.left, threshold).score);
+    EXPECT_DOUBLE_EQ(*c.right_score, gallery.verify(c.id, Hand::Right, *probe.right, threshold).score);
+    EXPECT_DOUBLE_EQ(c.score, std::min(*c.left_score, *c.right_score));
+    if (i > 0) {
+      EXPECT_GE(hit.candidates[i - 1].score, c.score);
+    }
+  }
+  EXPECT_DOUBLE_EQ(hit.identity->score, gallery.verify("person-2", probe, threshold).score);
+  // The k best are the first k of the complete fused ranking.
+  const IdentificationResult top1 = identifier.identify(probe, threshold, 1);
+  ASSERT_EQ(top1.candidates.size(), 1u);
+  EXPECT_EQ(top1.candidates[0].id, "person-2");
+
+  // One hand presented: that hand's gallery only (person 4's left hand is a candidate).
+  const IdentificationResult left = identifier.identify(PersonProbe{probe.left, std::nullopt}, threshold, 0);
+  EXPECT_FALSE(left.two_hands);
+  EXPECT_EQ(left.candidates.size(), 4u);
+  EXPECT_EQ(left.templates_compared, 8u);
+  for (const auto& c : left.candidates) EXPECT_EQ(c.hand, Hand::Left);
+  // A plain probe (hand not said) still searches every hand, as before.
+  EXPECT_EQ(identifier.identify(*probe.left, threshold, 0).candidates.size(), 7u);
+  EXPECT_EQ(identifier.identify(*probe.left, threshold, 2).candidates.size(), 2u);
+  EXPECT_THROW((void)identifier.identify(PersonProbe{}, threshold), InvalidArgument);
+  // A stranger's two hands are not found.
+  EXPECT_FALSE(identifier.identify(probe_of(40), threshold, 1).found());
+}
+
+// The fused top k is exact when a hand's first candidate list cuts the person off: 70 decoys share
+// person 1's right-hand templates (so they tie with it on that hand and fill the right list) and
+// carry another palm as left hand.
+TEST_F(TwoHandDecisions, FusedTopKIsExactWhenTheCandidateListsMustGrow) {
+  Gallery gallery = open();
+  enrol_hand(gallery, 1, 'L');
+  enrol_hand(gallery, 1, 'R');
+  const Template right_template = hand_templ(1, 'R', 0);
+  const std::vector<std::uint8_t> right = right_template.to_bytes(), left = hand_templ(5, 'L', 0).to_bytes();
+  std::vector<EnrollRequest> decoys;
+  for (int d = 0; d < 70; ++d)
+    for (const Hand hand : {Hand::Left, Hand::Right}) {
+      EnrollRequest request;
+      request.id = "decoy-" + std::to_string(d);
+      request.hand = hand;
+      request.algorithm = right_template.algorithm();
+      request.templates = {hand == Hand::Left ? left : right};
+      decoys.push_back(request);
+    }
+  gallery.enroll(decoys);
+  const Identifier identifier = Identifier::load(gallery);
+  const PersonProbe probe = probe_of(1);
+  const DecisionThreshold threshold = DecisionThreshold::at_fmr(1e-4);
+  const IdentificationResult all = identifier.identify(probe, threshold, 0);
+  ASSERT_EQ(all.candidates.size(), 71u);
+  EXPECT_EQ(all.candidates[0].id, "person-1");
+  for (const std::size_t k : {1, 3, 70}) {
+    const IdentificationResult top = identifier.identify(probe, threshold, k);
+    ASSERT_EQ(top.candidates.size(), k);
+    for (std::size_t i = 0; i < k; ++i) {
+      EXPECT_EQ(top.candidates[i].id, all.candidates[i].id) << "k " << k << " rank " << i + 1;
+      EXPECT_DOUBLE_EQ(top.candidates[i].score, all.candidates[i].score);
+    }
+  }
+}
+
 // The enrolment policy's real default lives in the library (not in each front end): samples must agree
 // at the calibrated score for kEnrollmentConsistencyFmr, a check that is on unless a caller turns it off.
 TEST(EnrollmentDefaults, ConsistencyThresholdIsTheCalibratedScore) {

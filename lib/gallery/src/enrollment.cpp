@@ -15,6 +15,7 @@
 #include "palmvein/error.hpp"
 #include "palmvein/identification.hpp"
 #include "palmvein/matcher.hpp"
+#include "gallery_search_internal.hpp"
 
 PALMVEIN_NAMESPACE_BEGIN
 
@@ -223,7 +224,7 @@ class LinearGallerySearch final : public GallerySearch {
         fused = fusion_ == ScoreFusion::Max ? std::max(fused, s) : fused + s;
       }
       if (fusion_ == ScoreFusion::Mean && !e.templates.empty()) fused /= static_cast<double>(e.templates.size());
-      out.push_back(IdentityScore{e.id, e.hand, fused, static_cast<int>(e.templates.size())});
+      out.push_back(IdentityScore{e.id, e.hand, fused, static_cast<int>(e.templates.size()), std::nullopt, std::nullopt});
     }
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
     if (top_k != 0 && out.size() > top_k) out.resize(top_k);
@@ -279,13 +280,32 @@ class IndexedGallerySearch final : public GallerySearch {
       if (seen[c.id]) continue;
       seen[c.id] = true;
       const Identity& i = identities_[c.id];
-      out.push_back(IdentityScore{i.id, i.hand, c.score, i.templates});
+      out.push_back(IdentityScore{i.id, i.hand, c.score, i.templates, std::nullopt, std::nullopt});
       if (out.size() == wanted) break;
     }
     return out;
   }
 
   std::size_t template_count() const override { return index_->size(); }
+
+  // Every template of `gallery` into the search of its hand (detail::load_searches_by_hand).
+  static std::array<std::unique_ptr<GallerySearch>, 3> load_by_hand(const Gallery& gallery) {
+    std::array<std::optional<Loader>, 3> loaders;
+    IdentificationOptions options;
+    options.strategy = SearchStrategy::Exhaustive;
+    gallery.for_each_template([&](StoredTemplate&& t) {
+      std::optional<Loader>& loader = loaders[detail::hand_slot(t.hand)];
+      if (!loader) loader.emplace(options, 0);
+      loader->add(t);
+    });
+    std::array<std::unique_ptr<GallerySearch>, 3> out;
+    for (std::size_t h = 0; h < loaders.size(); ++h) {
+      if (!loaders[h]) continue;
+      auto search = std::unique_ptr<IndexedGallerySearch>(new IndexedGallerySearch(std::move(*loaders[h])));
+      out[h] = std::move(search);
+    }
+    return out;
+  }
 
  private:
   struct Identity {
@@ -308,6 +328,7 @@ class IndexedGallerySearch final : public GallerySearch {
     std::vector<Identity> identities;
     std::map<std::pair<std::string, Hand>, std::uint64_t> slot;
   };
+  explicit IndexedGallerySearch(Loader&& loader) { take(std::move(loader)); }
   void take(Loader&& loader) {
     index_ = std::move(loader.index);
     identities_ = std::move(loader.identities);
@@ -323,6 +344,10 @@ class IndexedGallerySearch final : public GallerySearch {
 }  // namespace
 
 void GallerySearch::load_from(const Gallery& gallery) { load(gallery.all_templates()); }
+
+std::array<std::unique_ptr<GallerySearch>, 3> detail::load_searches_by_hand(const Gallery& gallery) {
+  return IndexedGallerySearch::load_by_hand(gallery);
+}
 
 std::unique_ptr<GallerySearch> make_gallery_search(ScoreFusion fusion) {
   if (fusion == ScoreFusion::Max) return std::make_unique<IndexedGallerySearch>();

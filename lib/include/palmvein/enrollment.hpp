@@ -128,6 +128,12 @@ class PALMVEIN_API Verifier {
   // Template::from_bytes() throw.
   static Verifier load(const Gallery& gallery, std::string_view id, std::optional<Hand> hand = std::nullopt);
   VerificationResult verify(const Template& probe, const DecisionThreshold& threshold) const;
+  // A person presented with one or both hands. One side: that hand's templates only, the threshold
+  // as given (as verify(probe) on a Verifier loaded for that hand). Both sides: each probe against its
+  // hand's templates (best score per hand), the two fused by fuse_hand_scores(), accepted when the
+  // fused score reaches two_hand_threshold(threshold). Throws InvalidArgument for an empty probe and
+  // GalleryError(NotFound) when a presented hand has no templates here (not enrolled, or not loaded).
+  VerificationResult verify(const PersonProbe& probe, const DecisionThreshold& threshold) const;
   const std::string& id() const noexcept { return id_; }
   std::size_t template_count() const noexcept { return templates_.size(); }
 
@@ -139,18 +145,29 @@ class PALMVEIN_API Verifier {
 };
 
 // Every template of a gallery in the 1:N engine (max fusion, exhaustive, exact scores), read once,
-// for identifying many probes. Gallery::identify is Identifier::load(...).identify(...).
+// for identifying many probes. Gallery::identify is Identifier::load(...).identify(...). The
+// templates are indexed per hand, so that a two-hand search compares each hand only with its own.
 class PALMVEIN_API Identifier {
  public:
   // Throws what Gallery::all_templates() and GallerySearch::load() throw.
   static Identifier load(const Gallery& gallery);
   // The `k` best identities (0: all), and the rank-1 one if its score reaches the threshold.
   IdentificationResult identify(const Template& probe, const DecisionThreshold& threshold, std::size_t k = 1) const;
+  // A person presented with one or both hands: the 1:N engine searches the pair. One side: that
+  // hand's gallery only, the threshold as given. Both sides: the left probe searches the left hands'
+  // gallery and the right probe the right hands'; a person enrolled with both hands scores
+  // fuse_hand_scores() of the two (persons enrolled with one hand, or hand Unknown, are not
+  // candidates of a two-hand search: the min rule needs both scores); the `k` best by fused score,
+  // found when the best reaches two_hand_threshold(threshold). Exact: the same answer as fusing the
+  // complete per-hand rankings. Throws InvalidArgument for an empty probe.
+  IdentificationResult identify(const PersonProbe& probe, const DecisionThreshold& threshold, std::size_t k = 1) const;
   std::size_t template_count() const;
 
  private:
-  explicit Identifier(std::unique_ptr<GallerySearch> search);
-  std::unique_ptr<GallerySearch> search_;
+  Identifier() = default;
+  // One 1:N search per hand (Left, Right, Unknown), each over that hand's templates; null for a hand
+  // with none. A one-probe search merges the three (the same ranking as one index over everything).
+  std::unique_ptr<GallerySearch> searches_[3];
 };
 
 PALMVEIN_NAMESPACE_END

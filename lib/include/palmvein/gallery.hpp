@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -135,12 +136,45 @@ struct EnrollRequest {
   EnrollMode mode = EnrollMode::Create;
 };
 
+// A person presented with one palm or with both (docs/gallery.md, "Two hands"). A side that is set
+// says which hand its template comes from: it is compared with that hand's enrolments only. With both
+// sides set, identification and verification use both hands and fuse their scores
+// (fuse_hand_scores); with one, they are the one-hand decisions restricted to that hand.
+struct PersonProbe {
+  std::optional<Template> left;
+  std::optional<Template> right;
+  bool both() const noexcept { return left.has_value() && right.has_value(); }
+  bool empty() const noexcept { return !left && !right; }
+};
+
+// How a person's two hand scores become one: the lower of the two, so that both hands must match (the
+// "min" rule). Chosen on the tune halves over sum and max (docs/open-set.md, "Two hands: the fusion
+// rule"); the one place that says so.
+inline constexpr double fuse_hand_scores(double left, double right) noexcept { return left < right ? left : right; }
+
+// The threshold on a fused two-hand score for a decision asked for at `threshold`.
+// * Read at a false-match rate F (`threshold.fmr` set): the calibration's score at the per-hand rate
+//   sqrt(F). Why: another person passes the min rule only when both hands pass; if the two hands'
+//   impostor scores are independent (two different palms, captured separately), that happens with
+//   probability p(t)^2, p(t) the per-comparison rate of the calibration, so p = sqrt(F) gives F per
+//   person compared. If a person's hands are alike the true rate lies between F and sqrt(F) (full
+//   dependence); a caller who cannot accept that gives a score threshold. The result keeps fmr = F.
+// * Given as a score (no `fmr`): applied to the fused score unchanged.
+// Throws InvalidArgument when sqrt(F) is outside the calibrated range (Calibration::threshold_for_fmr).
+PALMVEIN_API DecisionThreshold two_hand_threshold(const DecisionThreshold& threshold);
+// The per-hand rate of a two-hand decision at false-match rate `person_fmr` (per person compared): its
+// square root, as two_hand_threshold() uses it.
+inline double two_hand_per_hand_fmr(double person_fmr) noexcept { return std::sqrt(person_fmr); }
+
 // One enrolled identity's fused score against a probe.
 struct IdentityScore {
   std::string id;
-  Hand hand = Hand::Unknown;
-  double score = 0;
-  int templates = 0;  // templates that were compared
+  Hand hand = Hand::Unknown;  // Unknown for a two-hand score (both hands)
+  double score = 0;           // for a two-hand score: fuse_hand_scores(left_score, right_score)
+  int templates = 0;          // templates that were compared
+  // A two-hand search (PersonProbe with both sides): each hand's score; empty otherwise.
+  std::optional<double> left_score;
+  std::optional<double> right_score;
 };
 
 // The answer of a 1:1 verification (Gallery::verify, Verifier).
@@ -151,6 +185,12 @@ struct VerificationResult {
   double score = 0;          // the best score over the identity's templates (max fusion)
   DecisionThreshold threshold;
   std::size_t templates_compared = 0;
+  // Both hands decided (PersonProbe with both sides): `score` is fuse_hand_scores(left_score,
+  // right_score), each the best over that hand's templates; `hand` is Unknown; `threshold` is
+  // two_hand_threshold() of the one asked for.
+  bool two_hands = false;
+  std::optional<double> left_score;
+  std::optional<double> right_score;
 };
 
 // The answer of a 1:N identification (Gallery::identify, Identifier).
@@ -160,6 +200,9 @@ struct IdentificationResult {
   std::vector<IdentityScore> candidates;  // best first, at most k; empty for an empty gallery
   DecisionThreshold threshold;
   std::size_t templates_compared = 0;
+  // Both hands searched (PersonProbe with both sides): candidates are persons enrolled with both
+  // hands, ranked by their fused score; `threshold` is two_hand_threshold() of the one asked for.
+  bool two_hands = false;
   bool found() const noexcept { return identity.has_value(); }
 };
 
@@ -213,6 +256,11 @@ class PALMVEIN_API Gallery {
   // the 1:N engine with max fusion, and the rank-1 identity if it reaches the threshold. Throws like
   // all_templates() and verify(). To identify many probes, load an Identifier (enrollment.hpp) once.
   IdentificationResult identify(const Template& probe, const DecisionThreshold& threshold, std::size_t k = 1) const;
+  // The same for a person presented with one or both hands (PersonProbe; Verifier / Identifier
+  // explain the rules). Throws InvalidArgument for an empty probe, GalleryError(NotFound) when `id`
+  // has no enrolment of a presented hand, and what the one-probe overloads throw.
+  VerificationResult verify(std::string_view id, const PersonProbe& probe, const DecisionThreshold& threshold) const;
+  IdentificationResult identify(const PersonProbe& probe, const DecisionThreshold& threshold, std::size_t k = 1) const;
 
   int schema_version() const;
   const std::filesystem::path& path() const noexcept;
