@@ -66,7 +66,6 @@ bool matches_left(const Template& frame, const Template& left) {
   return Matcher(left).score(frame) >= default_consistency_threshold();
 }
 
-std::string hand_name(Hand hand) { return hand == Hand::Left ? "left" : hand == Hand::Right ? "right" : "unknown"; }
 Hand other_hand(Hand hand) { return hand == Hand::Left ? Hand::Right : hand == Hand::Right ? Hand::Left : Hand::Unknown; }
 
 cv::Point to_point(const PointF& p) { return {static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y))}; }

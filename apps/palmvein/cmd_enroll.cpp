@@ -74,7 +74,6 @@ bool matches_any(const Template& probe, const std::vector<Template>& templates, 
   return std::any_of(templates.begin(), templates.end(), [&](const Template& t) { return matcher.score(t) >= threshold; });
 }
 
-std::string hand_name(Hand hand) { return hand == Hand::Left ? "left" : hand == Hand::Right ? "right" : "unknown"; }
 
 // Enrols into `gallery`; `created_key` is set once Gallery::open has written a new key.
 int enroll_into(const EnrollArgs& a, KeyNotice& key_notice) {

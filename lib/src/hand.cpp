@@ -17,6 +17,15 @@ std::string_view to_string(Hand hand) noexcept {
   return "U";
 }
 
+std::string hand_name(Hand hand) {
+  switch (hand) {
+    case Hand::Left: return "left";
+    case Hand::Right: return "right";
+    case Hand::Unknown: break;
+  }
+  return "unknown";
+}
+
 Hand parse_hand(std::string_view text) {
   std::string lower(text);
   for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);  // ASCII only, no locale

@@ -341,22 +341,22 @@ TEST_F(GalleryDecisions, IdentifyFindsTheEnrolledPalmAndNotAStranger) {
 // a right palm (a right palm is its own vein pattern).
 class TwoHandDecisions : public GalleryDecisions {
  protected:
-  static Image hand_frame(std::uint64_t person, char hand, std::uint64_t index) {
+  static Image hand_frame(std::uint64_t person, Hand hand, std::uint64_t index) {
     SyntheticFrameSettings settings;
     return SyntheticPalm(SyntheticPalmId{person, hand, 0}, settings.width, settings.height).render(index, settings);
   }
-  Template hand_templ(std::uint64_t person, char hand, std::uint64_t from) const {
+  Template hand_templ(std::uint64_t person, Hand hand, std::uint64_t from) const {
     for (std::uint64_t i = from; i < from + 50; ++i) {
       auto r = extractor_.extract(hand_frame(person, hand, i), ImageKind::FullHand);
       if (r.ok()) return *r.templ;
     }
-    ADD_FAILURE() << "no usable capture of person " << person << " hand " << hand;
-    return *extractor_.extract(hand_frame(1, 'L', 0), ImageKind::FullHand).templ;
+    ADD_FAILURE() << "no usable capture of person " << person << " hand " << to_string(hand);
+    return *extractor_.extract(hand_frame(1, Hand::Left, 0), ImageKind::FullHand).templ;
   }
-  void enrol_hand(Gallery& gallery, std::uint64_t person, char hand) const {
+  void enrol_hand(Gallery& gallery, std::uint64_t person, Hand hand) const {
     EnrollRequest request;
     request.id = "person-" + std::to_string(person);
-    request.hand = hand == 'L' ? Hand::Left : Hand::Right;
+    request.hand = hand;
     for (const std::uint64_t f : {0, 10}) {
       const Template t = hand_templ(person, hand, f);
       request.algorithm = t.algorithm();
@@ -365,7 +365,7 @@ class TwoHandDecisions : public GalleryDecisions {
     gallery.enroll(request);
   }
   PersonProbe probe_of(std::uint64_t person) const {
-    return PersonProbe{hand_templ(person, 'L', 30), hand_templ(person, 'R', 30)};
+    return PersonProbe{hand_templ(person, Hand::Left, 30), hand_templ(person, Hand::Right, 30)};
   }
 };
 
@@ -391,8 +391,8 @@ TEST_F(TwoHandDecisions, FusedThresholdIsThePerHandRateOfTheSquareRoot) {
 TEST_F(TwoHandDecisions, VerifyFusesBothHandsAtTheFusedThreshold) {
   Gallery gallery = open();
   for (const std::uint64_t p : {1, 2}) {
-    enrol_hand(gallery, p, 'L');
-    enrol_hand(gallery, p, 'R');
+    enrol_hand(gallery, p, Hand::Left);
+    enrol_hand(gallery, p, Hand::Right);
   }
   const DecisionThreshold threshold = DecisionThreshold::at_fmr(1e-4);
   const PersonProbe genuine = probe_of(1);
@@ -448,8 +448,8 @@ TEST_F(TwoHandDecisions, IdentifySearchesThePairAndRanksByFusedScore) {
   EXPECT_TRUE(empty.candidates.empty());
 
   for (const std::uint64_t p : {1, 2, 3, 4}) {
-    enrol_hand(gallery, p, 'L');
-    if (p != 4) enrol_hand(gallery, p, 'R');  // person 4: left hand only
+    enrol_hand(gallery, p, Hand::Left);
+    if (p != 4) enrol_hand(gallery, p, Hand::Right);  // person 4: left hand only
   }
   const Identifier identifier = Identifier::load(gallery);
   EXPECT_EQ(identifier.template_count(), 14u);
@@ -496,10 +496,10 @@ TEST_F(TwoHandDecisions, IdentifySearchesThePairAndRanksByFusedScore) {
 // carry another palm as left hand.
 TEST_F(TwoHandDecisions, FusedTopKIsExactWhenTheCandidateListsMustGrow) {
   Gallery gallery = open();
-  enrol_hand(gallery, 1, 'L');
-  enrol_hand(gallery, 1, 'R');
-  const Template right_template = hand_templ(1, 'R', 0);
-  const std::vector<std::uint8_t> right = right_template.to_bytes(), left = hand_templ(5, 'L', 0).to_bytes();
+  enrol_hand(gallery, 1, Hand::Left);
+  enrol_hand(gallery, 1, Hand::Right);
+  const Template right_template = hand_templ(1, Hand::Right, 0);
+  const std::vector<std::uint8_t> right = right_template.to_bytes(), left = hand_templ(5, Hand::Left, 0).to_bytes();
   std::vector<EnrollRequest> decoys;
   for (int d = 0; d < 70; ++d)
     for (const Hand hand : {Hand::Left, Hand::Right}) {

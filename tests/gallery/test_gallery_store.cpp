@@ -864,6 +864,11 @@ TEST(Hand, ParsesAndPrints) {
   EXPECT_EQ(parse_hand("U"), Hand::Unknown);
   EXPECT_THROW(parse_hand("middle"), InvalidArgument);
   EXPECT_EQ(to_string(Hand::Left), "L");
+  for (const Hand h : {Hand::Left, Hand::Right, Hand::Unknown}) {
+    EXPECT_EQ(parse_hand(to_string(h)), h);
+    EXPECT_EQ(parse_hand(hand_name(h)), h);
+  }
+  EXPECT_EQ(hand_name(Hand::Right), "right");
 }
 
 TEST_F(GalleryStore, ABatchOfEnrolmentsIsOneTransactionAppliedInOrder) {

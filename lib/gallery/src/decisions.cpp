@@ -56,7 +56,6 @@ VerificationResult Verifier::verify(const Template& probe, const DecisionThresho
 
 namespace {
 
-std::string hand_word(Hand hand) { return hand == Hand::Left ? "left" : hand == Hand::Right ? "right" : "unknown"; }
 
 void check_person_probe(const PersonProbe& probe) {
   if (probe.empty()) throw InvalidArgument("a person probe needs at least one hand (left or right)");
@@ -106,7 +105,7 @@ VerificationResult Verifier::verify(const PersonProbe& probe, const DecisionThre
     }
     if (!any)
       throw GalleryError(GalleryFault::NotFound,
-                         "identity '" + escape_text(id_) + "' has no " + hand_word(side) + " hand enrolled (hand " +
+                         "identity '" + escape_text(id_) + "' has no " + hand_name(side) + " hand enrolled (hand " +
                              std::string(to_string(side)) + ")");
     return best;
   };

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "palmvein/export.hpp"
@@ -19,6 +20,8 @@ enum class Hand : std::uint8_t { Left, Right, Unknown };
 // "L", "R", "U": the spelling the gallery stores (its `hand` column and authenticated data) and the
 // tools print.
 PALMVEIN_API std::string_view to_string(Hand hand) noexcept;
+// "left", "right", "unknown": the word for messages and guidance ("present the left palm").
+PALMVEIN_API std::string hand_name(Hand hand);
 // Parses "L"/"left", "R"/"right", "U"/"unknown" (any case). Throws InvalidArgument otherwise.
 PALMVEIN_API Hand parse_hand(std::string_view text);
 
