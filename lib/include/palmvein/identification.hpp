@@ -32,40 +32,54 @@ enum class SearchStrategy : std::uint8_t {
   // true best template is in the shortlist (measured in docs/identification.md).
   CoarseToFine,
 };
+// "exhaustive" or "coarse-to-fine"; "unknown" for a value outside the enum.
 PALMVEIN_API std::string_view to_string(SearchStrategy strategy) noexcept;
 
 // The popcount kernel used by searches. Auto picks the best the CPU supports; the others force a
 // path (for tests and benchmarks) and make the constructor throw InvalidArgument where the CPU
-// cannot run it. Every path gives identical results.
+// cannot run it: Portable (plain C++, any CPU), Avx2 (AVX2), Avx512 (AVX-512 with VPOPCNTDQ).
+// Every path gives identical results.
 enum class PopcountKernel : std::uint8_t { Auto, Portable, Avx2, Avx512 };
+// "auto", "portable", "avx2" or "avx512-vpopcntdq"; "unknown" for a value outside the enum.
 PALMVEIN_API std::string_view to_string(PopcountKernel kernel) noexcept;
 // The paths this CPU can run, best first (Portable always last; Auto not listed).
 PALMVEIN_API std::vector<PopcountKernel> available_popcount_kernels();
 
+// Options of IdentificationIndex, fixed at construction. The defaults suit any gallery size.
+// Thread-safety: a plain value.
 struct PALMVEIN_API IdentificationOptions {
   unsigned threads = 0;  // search threads, the caller included (0: std::thread::hardware_concurrency())
   SearchStrategy strategy = SearchStrategy::CoarseToFine;  // default strategy of search()
   // Templates re-ranked exactly after the pre-filter (CoarseToFine). 0: automatic,
   // max(kMinShortlist, size / kShortlistDivisor) (see lib/src/identification/tuning.hpp).
   std::size_t shortlist = 0;
+  // The popcount kernel (Auto: the best this CPU runs). Results do not depend on it.
   PopcountKernel kernel = PopcountKernel::Auto;
-  // Pre-filter geometry (CoarseToFine): orientation code downsampling per axis (0: default, 2) and
-  // shift radius in coarse cells (-1: the matcher's radius / factor, rounded up).
+  // Pre-filter geometry (CoarseToFine): orientation code downsampling per axis, 1..8 (0: default, 2).
   int coarse_factor = 0;
+  // Pre-filter shift radius in coarse cells, 0..16 (-1: the matcher's radius / coarse_factor,
+  // rounded up).
   int coarse_radius = -1;
-  // Throws InvalidArgument when a field is out of range.
+  // Throws InvalidArgument when a field is out of range (threads above 1024, an unknown strategy or
+  // kernel, coarse_factor outside 0..8, coarse_radius outside -1..16).
   void check() const;
 };
 
-// One search result: an enrolled template and its score against the probe.
+// One search result: an enrolled template and its score against the probe. A plain value.
 struct Candidate {
   std::uint64_t id = 0;  // the id given to add()
   double score = 0;      // == match(probe, enrolled template)
+  // Equal when id and score are equal.
   friend bool operator==(const Candidate&, const Candidate&) = default;
 };
 
+// An in-memory 1:N index of enrolled templates (see the file comment on scores and threads).
+// Entries keep the order they were added in; ids are the caller's (the index never makes one).
 class PALMVEIN_API IdentificationIndex {
  public:
+  // An empty index; its search threads (options.threads - 1 workers besides the caller) start here.
+  // Throws InvalidArgument when the options fail IdentificationOptions::check() or ask for a kernel
+  // this CPU cannot run.
   explicit IdentificationIndex(IdentificationOptions options = {});
   ~IdentificationIndex();
   IdentificationIndex(const IdentificationIndex&) = delete;
@@ -75,25 +89,34 @@ class PALMVEIN_API IdentificationIndex {
   // Throws InvalidArgument if the template's algorithm or geometry differs from the index's (the
   // first template added fixes it).
   void add(std::uint64_t id, const Template& templ);
-  // Removes every entry with this id; returns how many were removed.
+  // Removes every entry with this id; returns how many were removed. The other entries keep their
+  // order.
   std::size_t remove(std::uint64_t id);
   // Room for `entries` templates without reallocation (called before the first add(), it takes
   // effect when that template fixes the record sizes).
   void reserve(std::size_t entries);
+  // Removes every entry. The algorithm and geometry fixed by the first add() stay fixed.
   void clear();
 
+  // Entries enrolled (templates, not distinct ids).
   std::size_t size() const;
-  // Bytes the index holds per enrolled template (all arrays, padding included).
+  // Bytes the index holds per enrolled template (all arrays, padding included); 0 before the first
+  // add().
   std::size_t bytes_per_template() const;
-  // Entries re-ranked exactly by a CoarseToFine search of the index as it is now.
+  // Entries re-ranked exactly by a CoarseToFine search of the index as it is now: the options'
+  // shortlist, or the automatic one, at most size().
   std::size_t shortlist_size() const;
   // The kernel searches run with (never Auto).
   PopcountKernel kernel() const noexcept;
+  // The options it was made with.
   const IdentificationOptions& options() const noexcept { return options_; }
 
-  // The best `k` entries for `probe`, best first (ties: smaller id, then earlier enrolled).
-  // Throws InvalidArgument if the probe is incompatible with the enrolled templates.
+  // The best `k` entries for `probe`, best first (ties: smaller id, then earlier enrolled), with the
+  // options' strategy. Fewer when the index holds fewer, none when it is empty or k is 0; a
+  // CoarseToFine search returns at most shortlist_size(). Throws InvalidArgument if the probe is
+  // incompatible with the enrolled templates.
   std::vector<Candidate> search(const Template& probe, std::size_t k) const;
+  // The same with `strategy` instead of the options' strategy.
   std::vector<Candidate> search(const Template& probe, std::size_t k, SearchStrategy strategy) const;
 
   // Diagnostics and tuning: the pre-filter's `m` best entries, best first; Candidate::score is the
@@ -101,7 +124,8 @@ class PALMVEIN_API IdentificationIndex {
   // not a matcher score.
   std::vector<Candidate> prefilter(const Template& probe, std::size_t m) const;
 
-  // The rank-1 candidate if its score reaches `threshold`, else nothing.
+  // The rank-1 candidate of search(probe, 1) if its score reaches `threshold` (score >= threshold),
+  // else nothing (also for an empty index). Throws as search() does.
   std::optional<Candidate> identify(const Template& probe, double threshold) const;
   // The same with the threshold of the built-in calibration for a target false-match rate per
   // comparison (DecisionThreshold::at_fmr(fmr), calibration.hpp). Note that a 1:N search makes N
