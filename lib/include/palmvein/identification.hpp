@@ -77,7 +77,7 @@ struct Candidate {
 // Entries keep the order they were added in; ids are the caller's (the index never makes one).
 class PALMVEIN_API IdentificationIndex {
  public:
-  // An empty index; its search threads (options.threads - 1 workers besides the caller) start here.
+  // An empty index; its search workers start here (one fewer than the threads: the caller searches too).
   // Throws InvalidArgument when the options fail IdentificationOptions::check() or ask for a kernel
   // this CPU cannot run.
   explicit IdentificationIndex(IdentificationOptions options = {});
