@@ -374,8 +374,8 @@ enum class TailShape {
   Exponential,  // xi = 0, sigma = the mean excess (the cautious variant)
 };
 
-// The fitted impostor tail and the FPIR/FNIR it predicts for a gallery of N identities (the
-// formulas are in TailShape's comment). Made by fit() only; immutable.
+// The fitted impostor tail and the FPIR/FNIR it predicts for N identities (formulas: TailShape).
+// Made by fit(), then immutable; a default-constructed model holds no scores (only assign to it).
 class PALMVEIN_API TailModel {
  public:
   // Fits the tail to the top max(ceil(tail_fraction * n), 50) of the n scores. Throws
