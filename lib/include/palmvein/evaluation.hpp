@@ -41,7 +41,7 @@ class TemplateExtractor;
 struct ManifestEntry {
   std::string path;     // as written in the manifest (this is what score files carry)
   std::string subject;  // palm identity = (subject, hand)
-  Hand hand = Hand::Unknown;
+  Hand hand = Hand::Unknown;  // which of the subject's hands (Unknown when the manifest says unknown)
   std::string session;  // empty when unknown
   ImageKind kind = ImageKind::Roi;  // column kind: "full-hand" (a sensor frame) or "roi"
 };
@@ -53,8 +53,8 @@ PALMVEIN_API bool same_palm(const ManifestEntry& a, const ManifestEntry& b) noex
 class PALMVEIN_API Manifest {
  public:
   // Reads a manifest. Throws IoError if it cannot be read, FormatError (with file and line) for a
-  // missing column, an unknown kind, a duplicate path, a malformed row or no rows at all; IoError for
-  // a file that cannot be read or is larger than 64 MiB.
+  // missing column, an unknown kind or hand, a duplicate path, a malformed row or no rows at all;
+  // IoError for a file that cannot be read or is larger than 64 MiB.
   static Manifest load(const std::filesystem::path& csv);
   // Builds one in memory (for tests and tools); throws FormatError for duplicate or empty paths.
   Manifest(std::filesystem::path directory, std::vector<ManifestEntry> entries);
@@ -583,8 +583,8 @@ PALMVEIN_API std::vector<TransferredThreshold> transfer_thresholds(const Labelle
 struct PALMVEIN_API EvaluationOptions {
   int threads = 0;  // worker threads for extraction and scoring, 0..1024; 0 = hardware concurrency
   // Called from the calling thread every ~100 ms and at the end of a stage: stage is "extract" or
-  // "match"; done/total count images or pairs. May be empty. It must not throw: the workers are
-  // still running between its calls.
+  // "match"; done/total count images or pairs. May be empty. What it throws ends the reports and
+  // comes out of evaluate() once the stage's workers have finished.
   std::function<void(std::string_view stage, std::size_t done, std::size_t total)> progress;
   // Throws InvalidArgument when a field is out of range (threads outside 0..1024).
   void check() const;
