@@ -31,6 +31,7 @@ inline constexpr double kEnrollmentConsistencyFmr = 1e-2;
 // Calibration::builtin().threshold_for_fmr(kEnrollmentConsistencyFmr).
 PALMVEIN_API double default_consistency_threshold();
 
+// How an EnrollmentSession collects its samples.
 struct PALMVEIN_API EnrollmentOptions {
   int samples = 3;           // good frames (templates) to keep per enrolment, K (1..16)
   int max_frames = 60;       // give up after this many frames in total (>= samples)
@@ -44,6 +45,8 @@ struct PALMVEIN_API EnrollmentOptions {
   void check() const;
 };
 
+// Where an EnrollmentSession stands: still taking frames, done (templates() holds the samples), or
+// failed (failure_reason() says why).
 enum class EnrollmentState : std::uint8_t { Collecting, Complete, Failed };
 
 // What happened to one frame, for live feedback.
@@ -63,7 +66,9 @@ class PALMVEIN_API EnrollmentSession {
   // `extractor` is borrowed and must outlive the session. Throws InvalidArgument for bad options.
   explicit EnrollmentSession(const TemplateExtractor& extractor, EnrollmentOptions options = {});
   ~EnrollmentSession();
+  // Movable, not copyable; a moved-from session may only be destroyed or assigned to.
   EnrollmentSession(EnrollmentSession&&) noexcept;
+  // Takes over `other`'s state.
   EnrollmentSession& operator=(EnrollmentSession&&) noexcept;
 
   // Extracts a template from `frame` and updates the state. Calling add() when not Collecting throws
@@ -75,15 +80,19 @@ class PALMVEIN_API EnrollmentSession {
   // the reason. No effect in other states.
   void finish_input();
 
+  // Collecting until K good, consistent samples are kept (Complete) or it gives up (Failed).
   EnrollmentState state() const noexcept;
   // Why the enrolment failed (empty unless Failed); one line.
   const std::string& failure_reason() const noexcept;
   // The kept samples, best quality first (complete when state() is Complete).
   const std::vector<Template>& templates() const noexcept;
+  // templates() serialized (Template::to_bytes), the form EnrollRequest::templates takes.
   std::vector<std::vector<std::uint8_t>> template_bytes() const;
   // Pairwise scores of the kept samples (i < j, row-major), for reports.
   std::vector<double> pairwise_scores() const;
+  // Frames given to add() so far (accepted or not).
   int frames_seen() const noexcept;
+  // The options the session was made with.
   const EnrollmentOptions& options() const noexcept;
 
  private:
@@ -96,6 +105,7 @@ enum class ScoreFusion : std::uint8_t {
   Max,   // best template (default: measured best, docs/gallery.md)
   Mean,  // mean over the identity's templates
 };
+// "max" or "mean".
 PALMVEIN_API std::string_view to_string(ScoreFusion fusion) noexcept;
 
 // Searches gallery templates for a probe. An interface so that the in-memory 1:N engine
@@ -111,6 +121,7 @@ class PALMVEIN_API GallerySearch {
   virtual void load_from(const Gallery& gallery);
   // Identities by fused score, best first; at most `top_k` (0: all).
   virtual std::vector<IdentityScore> rank(const Template& probe, std::size_t top_k = 0) const = 0;
+  // Templates loaded (all identities together).
   virtual std::size_t template_count() const = 0;
 };
 
@@ -127,6 +138,8 @@ class PALMVEIN_API Verifier {
   // GalleryError(NotFound) when there are none, and what Gallery::templates_of() and
   // Template::from_bytes() throw.
   static Verifier load(const Gallery& gallery, std::string_view id, std::optional<Hand> hand = std::nullopt);
+  // Compares `probe` with every loaded template; the best score decides (accepted when it reaches
+  // `threshold`). Throws InvalidArgument for a probe of another algorithm.
   VerificationResult verify(const Template& probe, const DecisionThreshold& threshold) const;
   // A person presented with one or both hands. One side: that hand's templates only, the threshold
   // as given (as verify(probe) on a Verifier loaded for that hand). Both sides: each probe against its
@@ -134,7 +147,9 @@ class PALMVEIN_API Verifier {
   // fused score reaches two_hand_threshold(threshold). Throws InvalidArgument for an empty probe and
   // GalleryError(NotFound) when a presented hand has no templates here (not enrolled, or not loaded).
   VerificationResult verify(const PersonProbe& probe, const DecisionThreshold& threshold) const;
+  // The identity loaded.
   const std::string& id() const noexcept { return id_; }
+  // Its templates loaded (of every hand loaded).
   std::size_t template_count() const noexcept { return templates_.size(); }
 
  private:
@@ -161,6 +176,7 @@ class PALMVEIN_API Identifier {
   // found when the best reaches two_hand_threshold(threshold). Exact: the same answer as fusing the
   // complete per-hand rankings. Throws InvalidArgument for an empty probe.
   IdentificationResult identify(const PersonProbe& probe, const DecisionThreshold& threshold, std::size_t k = 1) const;
+  // Templates loaded, all hands together.
   std::size_t template_count() const;
 
  private:

@@ -36,6 +36,7 @@ PALMVEIN_NAMESPACE_BEGIN
 // DEL, a C1 control (U+0080..U+009F), a line/paragraph separator or a bidirectional formatting
 // character (U+061C, U+200E/F, U+202A..U+202E, U+2066..U+2069).
 PALMVEIN_API void check_identity_id(std::string_view id);
+// The same rules for a display name (0..256 bytes; empty allowed).
 PALMVEIN_API void check_display_name(std::string_view name);
 // `text` safe to print on a terminal: what the checks above refuse becomes an escape (\xNN for a byte
 // that is not UTF-8 or is a C0 control or DEL, \uNNNN for other refused code points) and a backslash
@@ -57,11 +58,17 @@ enum class GalleryFault : std::uint8_t {
   Io,             // SQLite could not read or write the file
   NeedsMigration, // a read-only open found an older schema: one read-write open migrates it
 };
+// The fault's short name: "wrong-key", "tampered", "not-found", "already-exists", "busy", "corrupt",
+// "too-new", "key", "io", "needs-migration" (Python's GalleryError.fault, the CLI's messages).
 PALMVEIN_API std::string_view to_string(GalleryFault fault) noexcept;
 
+// What every gallery operation throws for a gallery problem (bad arguments are InvalidArgument): an
+// Error whose what() is the one-line message, with the fault for callers that react per kind.
 class PALMVEIN_API GalleryError : public Error {
  public:
+  // `message` is shown to the user as it is (what()).
   GalleryError(GalleryFault fault, const std::string& message) : Error(message), fault_(fault) {}
+  // What went wrong (GalleryFault).
   GalleryFault fault() const noexcept { return fault_; }
 
  private:
@@ -71,16 +78,19 @@ class PALMVEIN_API GalleryError : public Error {
 // Where the key comes from. Resolution order: explicit path, then $PALMVEIN_KEY_FILE, then the
 // default key file default_key_file(). Keys are 32 random bytes stored as 64 hex digits.
 struct KeyLocation {
-  std::filesystem::path path;
+  std::filesystem::path path;  // the key file to use (it may not exist yet)
   bool from_default = false;  // true when neither an explicit path nor $PALMVEIN_KEY_FILE was given
 };
 // $XDG_CONFIG_HOME/palmvein/gallery.key, or ~/.config/palmvein/gallery.key.
 PALMVEIN_API std::filesystem::path default_key_file();
+// The key file by the resolution order above: `explicit_path` when not empty, else $PALMVEIN_KEY_FILE
+// when set and not empty, else default_key_file(). Reads nothing from the file.
 PALMVEIN_API KeyLocation resolve_key_file(const std::filesystem::path& explicit_path = {});
 // Creates a new random key file (mode 0600; its folder is created with mode 0700). Never overwrites:
 // throws GalleryError(Key) if the file exists.
 PALMVEIN_API void create_key_file(const std::filesystem::path& path);
 
+// How Gallery::open opens a gallery file.
 struct PALMVEIN_API GalleryOptions {
   std::filesystem::path key_file;        // empty: resolve_key_file() (env var, then default)
   bool create = true;                    // create the database (and, for the default location, a key)
@@ -102,38 +112,41 @@ struct KeyNotice {
   bool created = false;            // a new random key was written there
 };
 
+// One enrolled (id, hand) entry as the gallery lists it (Gallery::list, find, enroll), without templates.
 struct IdentityInfo {
   std::string id;             // the caller's identifier, e.g. "alice"
   std::string display_name;   // may be empty
-  Hand hand = Hand::Unknown;
+  Hand hand = Hand::Unknown;  // which palm; an id may be enrolled once per hand
   std::int64_t created = 0;   // Unix seconds
   std::int64_t updated = 0;   // Unix seconds of the last enrol/replace/add
   std::uint16_t algorithm = 0;  // template algorithm id (0: unknown, from a v1 database)
-  int template_count = 0;
+  int template_count = 0;      // templates stored for this (id, hand)
 };
 
 // One decrypted template row.
 struct StoredTemplate {
-  std::int64_t row_id = 0;
-  std::string id;
-  Hand hand = Hand::Unknown;
-  std::uint16_t algorithm = 0;
+  std::int64_t row_id = 0;      // the row's number in the file (authenticated with the row)
+  std::string id;               // the identity it belongs to
+  Hand hand = Hand::Unknown;    // that identity's hand
+  std::uint16_t algorithm = 0;  // the identity's template algorithm id (IdentityInfo::algorithm)
   std::vector<std::uint8_t> bytes;  // serialized Template (opaque to the gallery)
 };
 
+// What an enrolment does when the (id, hand) is already enrolled (EnrollRequest::mode).
 enum class EnrollMode : std::uint8_t {
   Create,   // fail with AlreadyExists if (id, hand) is enrolled
   Replace,  // re-enrolment: drop the old templates of (id, hand), store the new ones
   Add,      // template update: keep the old templates, add the new ones (fails with NotFound if absent)
 };
 
+// One enrolment for Gallery::enroll: an identity's templates and what to do if it exists.
 struct EnrollRequest {
   std::string id;                        // 1..128 bytes of UTF-8, no control characters (check_identity_id)
   std::string display_name;              // optional, 0..256 bytes (check_display_name); kept when empty on Replace/Add
-  Hand hand = Hand::Unknown;
+  Hand hand = Hand::Unknown;             // which palm the templates come from
   std::uint16_t algorithm = 0;           // Template::algorithm() of the templates
   std::vector<std::vector<std::uint8_t>> templates;  // at least one
-  EnrollMode mode = EnrollMode::Create;
+  EnrollMode mode = EnrollMode::Create;  // Create, Replace or Add (EnrollMode)
 };
 
 // A person presented with one palm or with both (docs/gallery.md, "Two hands"). A side that is set
@@ -141,9 +154,11 @@ struct EnrollRequest {
 // sides set, identification and verification use both hands and fuse their scores
 // (fuse_hand_scores); with one, they are the one-hand decisions restricted to that hand.
 struct PersonProbe {
-  std::optional<Template> left;
-  std::optional<Template> right;
+  std::optional<Template> left;   // a template of the left palm, if presented
+  std::optional<Template> right;  // a template of the right palm, if presented
+  // Both hands presented: the two-hand (fused) decisions apply.
   bool both() const noexcept { return left.has_value() && right.has_value(); }
+  // No hand presented: every decision refuses it (InvalidArgument).
   bool empty() const noexcept { return !left && !right; }
 };
 
@@ -168,13 +183,13 @@ inline double two_hand_per_hand_fmr(double person_fmr) noexcept { return std::sq
 
 // One enrolled identity's fused score against a probe.
 struct IdentityScore {
-  std::string id;
+  std::string id;             // the identity
   Hand hand = Hand::Unknown;  // Unknown for a two-hand score (both hands)
   double score = 0;           // for a two-hand score: fuse_hand_scores(left_score, right_score)
   int templates = 0;          // templates that were compared
   // A two-hand search (PersonProbe with both sides): each hand's score; empty otherwise.
   std::optional<double> left_score;
-  std::optional<double> right_score;
+  std::optional<double> right_score;  // the right hand's, as left_score
 };
 
 // The answer of a 1:1 verification (Gallery::verify, Verifier).
@@ -183,14 +198,14 @@ struct VerificationResult {
   std::string id;            // the claimed identity
   Hand hand = Hand::Unknown; // the hand whose template scored best
   double score = 0;          // the best score over the identity's templates (max fusion)
-  DecisionThreshold threshold;
-  std::size_t templates_compared = 0;
+  DecisionThreshold threshold;         // the threshold the decision was made at
+  std::size_t templates_compared = 0;  // the identity's templates the probe was compared with
   // Both hands decided (PersonProbe with both sides): `score` is fuse_hand_scores(left_score,
   // right_score), each the best over that hand's templates; `hand` is Unknown; `threshold` is
   // two_hand_threshold() of the one asked for.
   bool two_hands = false;
-  std::optional<double> left_score;
-  std::optional<double> right_score;
+  std::optional<double> left_score;   // both hands decided: the left hand's best score
+  std::optional<double> right_score;  // both hands decided: the right hand's best score
 };
 
 // The answer of a 1:N identification (Gallery::identify, Identifier).
@@ -198,21 +213,26 @@ struct IdentificationResult {
   // The rank-1 candidate when its score reaches the threshold; empty otherwise.
   std::optional<IdentityScore> identity;
   std::vector<IdentityScore> candidates;  // best first, at most k; empty for an empty gallery
-  DecisionThreshold threshold;
-  std::size_t templates_compared = 0;
+  DecisionThreshold threshold;            // the threshold the decision was made at
+  std::size_t templates_compared = 0;     // templates searched (of the hands searched)
   // Both hands searched (PersonProbe with both sides): candidates are persons enrolled with both
   // hands, ranked by their fused score; `threshold` is two_hand_threshold() of the one asked for.
   bool two_hands = false;
+  // Someone was identified (the rank-1 candidate reached the threshold).
   bool found() const noexcept { return identity.has_value(); }
 };
 
+// An open gallery file: enrolment, listing, deletion, and the verification / identification flows
+// over its decrypted, authenticated templates (thread-safety: the header comment above).
 class PALMVEIN_API Gallery {
  public:
   // Opens (or creates) the database at `path`, migrates an older schema, and checks the key.
   // Throws GalleryError (WrongKey, Corrupt, TooNew, Key, Io, Busy).
   static Gallery open(const std::filesystem::path& path, GalleryOptions options = {}, KeyNotice* notice = nullptr);
   ~Gallery();
+  // Movable (the moved-from object may only be destroyed or assigned to), not copyable.
   Gallery(Gallery&&) noexcept;
+  // Closes this gallery's connection and takes over `other`'s.
   Gallery& operator=(Gallery&&) noexcept;
 
   // Stores one enrolment in a single transaction: all of it, or (error, crash, kill) none of it.
@@ -227,7 +247,9 @@ class PALMVEIN_API Gallery {
   // entries were removed (0 when none existed).
   int remove(std::string_view id, std::optional<Hand> hand = std::nullopt);
 
+  // Every enrolled (id, hand), ordered by id then hand. Throws GalleryError(Tampered) as templates_of().
   std::vector<IdentityInfo> list() const;
+  // One enrolled (id, hand), or nothing. Throws as list().
   std::optional<IdentityInfo> find(std::string_view id, Hand hand) const;
   // Decrypted templates of one identity (every hand when `hand` is empty); empty if not enrolled.
   // Throws GalleryError(Tampered) if any row fails authentication, if the identity's rows are not
@@ -260,9 +282,12 @@ class PALMVEIN_API Gallery {
   // explain the rules). Throws InvalidArgument for an empty probe, GalleryError(NotFound) when `id`
   // has no enrolment of a presented hand, and what the one-probe overloads throw.
   VerificationResult verify(std::string_view id, const PersonProbe& probe, const DecisionThreshold& threshold) const;
+  // Identification of a person presented with one or both hands (Identifier::identify(PersonProbe)).
   IdentificationResult identify(const PersonProbe& probe, const DecisionThreshold& threshold, std::size_t k = 1) const;
 
+  // The schema version of the open file (kSchemaVersion once opened read-write: open migrates).
   int schema_version() const;
+  // The file this gallery was opened from.
   const std::filesystem::path& path() const noexcept;
 
   // The schema version this build writes.
