@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "../tests/core/synthetic_palm.hpp"
+#include "palmvein_tools/synthetic_palm.hpp"
 #include "algorithm/comparison.hpp"
 #include "features/features.hpp"
 #include "internal/cv_bridge.hpp"

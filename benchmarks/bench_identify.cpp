@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // 1:N identification benchmarks (docs/identification.md).
 //   BM_Search/<strategy>/<gallery>/<threads>: one search over an in-memory gallery (rendered synthetic
-//     palms filled up with mosaics of their codes, lib/src/identification/bench_gallery.hpp);
+//     palms filled up with mosaics of their codes, lib/tools/include/palmvein_tools/bench_gallery.hpp);
 //     real time, process CPU time, and comparisons/s.
 //   BM_Prefilter/<gallery>/<threads>: the coarse pre-filter pass alone (prefilter(), m = shortlist).
 //   BM_Kernel/<isa>: the popcount kernel alone (orientation code, the matcher's first 9 shifts), one
@@ -15,13 +15,12 @@
 #include <random>
 
 #include "algorithm/aligned_array.hpp"
-#include "identification/bench_gallery.hpp"
+#include "palmvein_tools/bench_gallery.hpp"
 #include "algorithm/kernels.hpp"
 #include "palmvein/identification.hpp"
 #include "palmvein/synthetic.hpp"
 
 using namespace palmvein;
-namespace ident = palmvein::detail::ident;
 
 namespace {
 
@@ -29,7 +28,7 @@ struct Cached {
   std::size_t size = 0;
   unsigned threads = 0;
   std::unique_ptr<IdentificationIndex> index;
-  ident::BenchGallery gallery;
+  tools::BenchGallery gallery;
   std::string source;
 };
 
@@ -41,20 +40,20 @@ Cached& gallery(std::size_t size, unsigned threads) {
   IdentificationOptions o;
   o.threads = threads;
   c.index = std::make_unique<IdentificationIndex>(o);
-  ident::BenchGalleryOptions go;
+  tools::BenchGalleryOptions go;
   go.size = size;
   go.probes = 8;
   go.source_palms = 200;
   try {
     go.kind = ImageKind::FullHand;
-    c.gallery = ident::build_bench_gallery(*c.index, go, [](std::uint64_t palm, std::uint64_t capture) {
+    c.gallery = tools::build_bench_gallery(*c.index, go, [](std::uint64_t palm, std::uint64_t capture) {
       const SyntheticFrameSettings s;
       return SyntheticPalm(SyntheticPalmId{palm, Hand::Left, 0}, s.width, s.height).render(capture, s);
     });
     c.source = "synthetic";
   } catch (const std::exception&) {  // renders that give no template: the documented stand-in
     go.kind = ImageKind::Roi;
-    c.gallery = ident::build_bench_gallery(*c.index, go, ident::drawn_palm_roi);
+    c.gallery = tools::build_bench_gallery(*c.index, go, tools::drawn_palm_roi);
     c.source = "drawn";
   }
   c.size = size;

@@ -10,7 +10,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "../tests/core/synthetic_hand.hpp"
+#include "palmvein_tools/synthetic_hand.hpp"
 #include "internal/cv_bridge.hpp"
 #include "palmvein/roi.hpp"
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Builds palmvein as shared libraries (-DBUILD_SHARED_LIBS=ON, warnings as errors) and runs the whole
 # test suite against them, then checks that each library has a versioned SONAME and exports its
-# API only (issue #10). White-box tests link static *_internal twins (see lib/CMakeLists.txt).
+# API only, nothing of lib/src, drivers/src or palmvein_tools (issue #10). White-box tests link static *_internal twins (see lib/CMakeLists.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-shared
@@ -17,5 +17,10 @@ for lib in lib/libpalmvein.so lib/gallery/libpalmvein_gallery.so drivers/libpalm
     *) echo "$lib: no versioned SONAME (got '$soname')" >&2; exit 1 ;;
   esac
   exported=$(nm -D --defined-only -C "$build/$lib" | grep -c ' [TW] palmvein::' || true)
+  # Internals (lib/src, drivers/src) and the in-tree tools (palmvein_tools) are not part of the ABI.
+  internal=$(nm -D --defined-only -C "$build/$lib" | grep -E ' [TWBDR] palmvein::(v1::)?(internal|detail|io|drivers|tools|testing)::' || true)
+  if [ -n "$internal" ]; then
+    echo "$lib exports internal symbols:" >&2; echo "$internal" | head -n 20 >&2; exit 1
+  fi
   echo "$lib: SONAME $soname, $exported palmvein functions exported"
 done

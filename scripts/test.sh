@@ -3,7 +3,8 @@
 # The README's test command: installs the dependencies, builds palmvein, runs the whole test suite,
 # then a short libFuzzer run, the suite again under AddressSanitizer/LeakSanitizer, and the threaded
 # tests under ThreadSanitizer (about 4.5 minutes from a clean build on 2 cores), and the suite
-# against shared libraries (scripts/shared.sh).
+# against shared libraries (scripts/shared.sh), and the build without the sensor drivers
+# (scripts/no-drivers.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -15,4 +16,5 @@ if [ "${PALMVEIN_QUICK_TEST:-0}" != "1" ]; then
   bash scripts/sanitize.sh
   bash scripts/tsan.sh
   bash scripts/shared.sh
+  bash scripts/no-drivers.sh
 fi

@@ -17,9 +17,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "commands.hpp"
-#include "evaluation/manifest_csv.hpp"
+#include "palmvein/evaluation.hpp"
 #include "output_guard.hpp"
-#include "internal/cv_bridge.hpp"
+#include "palmvein/opencv.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
 #include "palmvein/image.hpp"
@@ -125,7 +125,7 @@ int run_augment(const AugmentOptions& o) {
     check_outputs({{"--out", o.out}}, {{"the manifest's folder", source_folder.empty() ? fs::path(".") : source_folder}});
   }
 
-  internal::ManifestWriter rows({"path", "subject", "hand", "session", "kind", "aug_angle", "aug_dx", "aug_dy", "aug_zoom",
+  ManifestWriter rows({"path", "subject", "hand", "session", "kind", "aug_angle", "aug_dx", "aug_dy", "aug_zoom",
                                  "aug_crop", "aug_contrast", "aug_gamma", "aug_blur"});
   for (std::size_t i = 0; i < manifest.size(); ++i) {
     const ManifestEntry& e = manifest.entries()[i];
@@ -143,10 +143,10 @@ int run_augment(const AugmentOptions& o) {
     d.blur = o.blur > 0 ? std::uniform_real_distribution<double>(0, o.blur)(rng) : 0;
     const bool roi = e.kind == ImageKind::Roi;
     const Image source = read_image(manifest.image_path(i));
-    const cv::Mat img = internal::gray8_view(source);
+    const cv::Mat img = gray8_view(source);
     const std::string name = "aug_" + std::to_string(i) + ".png";
-    write_image(fs::path(o.out) / name, internal::image_from_mat(augment(img, roi, d, o.noise, rng)));
-    rows.row({name, e.subject, internal::manifest_hand_text(e.hand), e.session, internal::manifest_kind_text(e.kind),
+    write_image(fs::path(o.out) / name, image_from_mat(augment(img, roi, d, o.noise, rng)));
+    rows.row({name, e.subject, manifest_hand_text(e.hand), e.session, manifest_kind_text(e.kind),
               fmt(d.angle), fmt(d.dx), fmt(d.dy), fmt(d.zoom), fmt(d.crop), fmt(d.contrast), fmt(d.gamma), fmt(d.blur)});
   }
   rows.save(fs::path(o.out) / "MANIFEST.csv");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // palmvein bench identify: builds an in-memory gallery of N templates (rendered synthetic palms,
-// filled up with mosaics of their codes: lib/src/identification/bench_gallery.hpp), then times 1:N
+// filled up with mosaics of their codes: lib/tools/include/palmvein_tools/bench_gallery.hpp), then times 1:N
 // searches. Reports comparisons per second of the exhaustive (full-accuracy) search, the latency of
 // the default coarse-to-fine search, memory per template, and whether the fast search's rank-1
 // results equal the exhaustive search's for every probe. Exit 0 on success, 2 on any error.
@@ -20,8 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "identification/bench_gallery.hpp"
-#include "internal/thread_pool.hpp"
+#include "palmvein_tools/bench_gallery.hpp"
+#include "palmvein/thread_pool.hpp"
 #include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
@@ -33,7 +33,6 @@
 namespace palmvein::cli {
 namespace {
 
-namespace ident = palmvein::detail::ident;
 
 struct BenchIdentifyArgs {
   std::size_t gallery = 0;
@@ -113,7 +112,7 @@ int run_bench_dataset(const BenchIdentifyArgs& a) {
   {
     const TemplateExtractor extractor;
     std::atomic<std::size_t> next{0};
-    internal::ThreadPool pool(internal::ThreadPool::lanes_for(a.threads) - 1);  // and this thread
+    ThreadPool pool(ThreadPool::lanes_for(a.threads) - 1);  // and this thread
     auto work = [&](unsigned) {
       for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
         auto r = extractor.extract(read_image(manifest.image_path(i)), manifest.entries()[i].kind);
@@ -204,13 +203,13 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
                           std::to_string(static_cast<long long>(available / (1 << 20))) + " MiB available");
   IdentificationIndex index(index_options(a));
 
-  ident::BenchGalleryOptions go;
+  tools::BenchGalleryOptions go;
   go.size = a.gallery;
   go.probes = std::min(a.probes, a.gallery);
   go.absent_probes = a.absent;
   go.source_palms = a.sources;
   go.threads = a.threads;
-  ident::PalmRenderer render;
+  tools::PalmRenderer render;
   if (a.source == "synthetic") {
     go.kind = ImageKind::FullHand;
     render = [](std::uint64_t palm, std::uint64_t capture) {
@@ -220,11 +219,11 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
     };
   } else {
     go.kind = ImageKind::Roi;
-    render = ident::drawn_palm_roi;
+    render = tools::drawn_palm_roi;
   }
-  const std::size_t rss_before = ident::resident_bytes();
-  const ident::BenchGallery g = ident::build_bench_gallery(index, go, render);
-  const std::size_t rss_after = ident::resident_bytes();
+  const std::size_t rss_before = tools::resident_bytes();
+  const tools::BenchGallery g = tools::build_bench_gallery(index, go, render);
+  const std::size_t rss_after = tools::resident_bytes();
 
   using clock = std::chrono::steady_clock;
   const auto ms = [](clock::time_point t0) { return std::chrono::duration<double, std::milli>(clock::now() - t0).count(); };
@@ -271,7 +270,7 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
   }
   const double n = static_cast<double>(index.size());
   const double exh_median = quantile(exhaustive_ms, 0.5);
-  const unsigned threads = internal::ThreadPool::lanes_for(a.threads);
+  const unsigned threads = ThreadPool::lanes_for(a.threads);
 
   nlohmann::json j;
   j["gallery"] = index.size();

@@ -24,9 +24,9 @@
 #endif
 
 #include "commands.hpp"
-#include "evaluation/manifest_csv.hpp"
+#include "palmvein/evaluation.hpp"
 #include "output_guard.hpp"
-#include "sensor_uri.hpp"
+#include "palmvein/sensor_uri.hpp"
 #include "palmvein/auto_exposure.hpp"
 #include "palmvein/roi.hpp"
 #include "palmvein/sensor.hpp"
@@ -132,7 +132,7 @@ class Preview {
 int run_capture(const CaptureOptions& o) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (const drivers::SensorUri uri = drivers::parse_sensor_uri(o.sensor); uri.scheme == "file" && !uri.path.empty()) {
+  if (const SensorUri uri = parse_sensor_uri(o.sensor); uri.scheme == "file" && !uri.path.empty()) {
     // A replay never writes into what it replays: frames and MANIFEST.csv would land on the source.
     const fs::path source(uri.path);
     const fs::path source_folder = fs::is_directory(source, ec) ? source : source.parent_path();
@@ -153,9 +153,9 @@ int run_capture(const CaptureOptions& o) {
   Preview preview(o.preview);
   const RoiExtractor extractor;
   const auto timeout = std::chrono::milliseconds(o.timeout_ms);
-  internal::ManifestWriter manifest({"path", "subject", "hand", "band", "sample", "session", "kind", "quality", "roi",
+  ManifestWriter manifest({"path", "subject", "hand", "band", "sample", "session", "kind", "quality", "roi",
                                      "advice", "guidance", "exposure_us", "gain", "counter"});
-  const std::string_view hand = internal::manifest_hand_text(parse_hand(o.hand));
+  const std::string_view hand = manifest_hand_text(parse_hand(o.hand));
   const std::string session = std::to_string(o.session);
   int written = 0, good = 0, attempts = 0;
   const int max_attempts = o.only_good ? o.count * 20 : o.count;
@@ -224,7 +224,7 @@ int run_capture(const CaptureOptions& o) {
           char sample[16];
           std::snprintf(sample, sizeof sample, "%02d", written);
           manifest.row({name, o.subject, hand, frame.wavelength_nm ? std::to_string(frame.wavelength_nm) : "unknown",
-                        sample, session, internal::manifest_kind_text(ImageKind::FullHand), std::to_string(quality),
+                        sample, session, manifest_kind_text(ImageKind::FullHand), std::to_string(quality),
                         roi.ok() ? "ok" : to_string(roi.failure()), to_string(advice),
                         advice == RoiFailure::None ? "" : guidance(advice), std::to_string(frame.exposure_us),
                         std::to_string(frame.gain), std::to_string(frame.counter)});

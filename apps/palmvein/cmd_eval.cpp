@@ -14,7 +14,7 @@
 
 #include "commands.hpp"
 #include "eval_common.hpp"
-#include "internal/atomic_file.hpp"
+#include "palmvein/files.hpp"
 #include "output_guard.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
@@ -102,7 +102,7 @@ int run_eval(const EvalArgs& args) {
                  std::to_string(manifest.size()) + " images)";
     det_png = draw_det_plot(series, plot);
   }
-  internal::StagedFiles outputs;  // all three or none: a failure keeps a previous run's files
+  StagedFiles outputs;  // all three or none: a failure keeps a previous run's files
   outputs.stage(args.scores, scores_csv);
   outputs.stage(args.report, report);
   if (!args.det.empty()) outputs.stage(args.det, det_png);

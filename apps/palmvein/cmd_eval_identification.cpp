@@ -18,7 +18,7 @@
 
 #include "commands.hpp"
 #include "eval_common.hpp"
-#include "internal/atomic_file.hpp"
+#include "palmvein/files.hpp"
 #include "output_guard.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
@@ -337,7 +337,7 @@ int run_eval_identification(const IdentificationArgs& args) {
     plot.scale = DetScale::Log;  // FPIR reaches far below 10^-3 at large galleries (the modelled curves)
     png = draw_det_plot(series, plot);
   }
-  internal::StagedFiles outputs;  // all or none: a failure keeps a previous run's files
+  StagedFiles outputs;  // all or none: a failure keeps a previous run's files
   outputs.stage(args.report, report);
   if (!args.det.empty()) outputs.stage(args.det, png);
   if (!args.points.empty()) outputs.stage(args.points, points);

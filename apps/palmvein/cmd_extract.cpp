@@ -8,7 +8,7 @@
 
 #include "commands.hpp"
 #include "extract_common.hpp"
-#include "internal/atomic_file.hpp"
+#include "palmvein/files.hpp"
 #include "output_guard.hpp"
 #include "palmvein/roi.hpp"
 #include "palmvein/transparency.hpp"
@@ -40,7 +40,7 @@ int run_extract(const ExtractArgs& args) {
     return kExitNo;
   }
   const std::vector<std::uint8_t> bytes = result.templ->to_bytes();
-  internal::StagedFiles outputs;  // the template and its ROI picture together, or neither
+  StagedFiles outputs;  // the template and its ROI picture together, or neither
   if (!args.roi_out.empty()) outputs.stage(args.roi_out, encode_image(result.roi.roi().image, fs::path(args.roi_out).extension().string()));
   outputs.stage(args.out, bytes);
   outputs.commit();

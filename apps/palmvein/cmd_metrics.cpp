@@ -13,7 +13,7 @@
 
 #include "commands.hpp"
 #include "eval_common.hpp"
-#include "internal/atomic_file.hpp"
+#include "palmvein/files.hpp"
 #include "output_guard.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
@@ -103,7 +103,7 @@ std::string cmc_csv(std::span<const double> cmc) {
 
 // The plots (PNG and CSV of each): DET (normal-deviate axes) and ROC of every set, the score
 // histogram and CMC of the last set (the evaluation set of a split), with `threshold` marked.
-void stage_plots(internal::StagedFiles& out, const std::string& prefix, std::span<const ScoreSet* const> sets,
+void stage_plots(StagedFiles& out, const std::string& prefix, std::span<const ScoreSet* const> sets,
                  double threshold, const std::string& threshold_name) {
   std::vector<DetSeries> series;
   for (const ScoreSet* s : sets) {
@@ -177,7 +177,7 @@ int run_metrics(const MetricsArgs& args) {
   const Manifest* labels = manifest ? &*manifest : nullptr;
 
   nlohmann::json report;
-  internal::StagedFiles outputs;  // all or none: a failure keeps a previous run's files
+  StagedFiles outputs;  // all or none: a failure keeps a previous run's files
   if (!split) {
     const ScoreSet set = load_set(args.scores, args, labels);
     report = set_json(set);

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "evaluation/manifest_csv.hpp"
-#include "internal/thread_pool.hpp"
+#include "palmvein/evaluation.hpp"
+#include "palmvein/thread_pool.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/synthetic.hpp"
 
@@ -86,7 +86,7 @@ int run_synth(const SynthOptions& o) {
           const std::string name = subject + "_" + hand + "_" + padded(s, 2) + ".png";
           write_image(fs::path(o.out) / name, palm.render(static_cast<std::uint64_t>(s - 1), settings));
           rows[j * o.samples + (s - 1)] = {name, subject, hand, "940", padded(s, 2), s <= session1 ? "1" : "2",
-                                           std::string(internal::manifest_kind_text(ImageKind::FullHand))};
+                                           std::string(manifest_kind_text(ImageKind::FullHand))};
           ++done;
         }
       } catch (const std::exception& e) {
@@ -96,8 +96,8 @@ int run_synth(const SynthOptions& o) {
     }
   };
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(
-      internal::ThreadPool::lanes_for(static_cast<unsigned>(std::max(0, o.threads))), jobs.size()));
-  internal::ThreadPool pool(workers);
+      ThreadPool::lanes_for(static_cast<unsigned>(std::max(0, o.threads))), jobs.size()));
+  ThreadPool pool(workers);
   std::atomic<unsigned> running{workers};
   // Lane 0 is this thread: it shows progress on a terminal while lanes 1.. render.
   pool.parallel_for(workers + 1, [&](unsigned lane) {
@@ -113,7 +113,7 @@ int run_synth(const SynthOptions& o) {
   });
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (failed) throw IoError("synth failed: " + error + " (no MANIFEST.csv written)");
-  internal::ManifestWriter manifest({"path", "subject", "hand", "band", "sample", "session", "kind"});
+  ManifestWriter manifest({"path", "subject", "hand", "band", "sample", "session", "kind"});
   for (const auto& row : rows) manifest.row(row);
   manifest.save(fs::path(o.out) / "MANIFEST.csv");
   std::printf("wrote %d frames of %zu palms (%dx%d, seed %llu) and MANIFEST.csv to %s\n", total, jobs.size(), o.width,

@@ -14,9 +14,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "commands.hpp"
-#include "internal/atomic_file.hpp"
+#include "palmvein/files.hpp"
 #include "output_guard.hpp"
-#include "internal/cv_bridge.hpp"
+#include "palmvein/opencv.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/image.hpp"
 #include "palmvein/roi.hpp"
@@ -34,12 +34,12 @@ struct SynthCompareOptions {
 // One column: the frame with its overlay, and below it the ROI (or the failure reason).
 cv::Mat column(const Image& frame, const RoiExtractor& extractor, const std::string& title) {
   const RoiResult result = extractor.extract(frame, ImageKind::FullHand);
-  cv::Mat shown = internal::gray8_view(result.ok() ? draw_roi_overlay(frame, result.roi()) : frame.to_gray8()).clone();
+  cv::Mat shown = gray8_view(result.ok() ? draw_roi_overlay(frame, result.roi()) : frame.to_gray8()).clone();
   const int roi_side = shown.rows / 2;
   cv::Mat roi_panel(roi_side, shown.cols, CV_8UC1, cv::Scalar(0));
   if (result.ok()) {
     cv::Mat roi;
-    cv::resize(internal::gray8_view(result.roi().image), roi, cv::Size(roi_side, roi_side), 0, 0, cv::INTER_NEAREST);
+    cv::resize(gray8_view(result.roi().image), roi, cv::Size(roi_side, roi_side), 0, 0, cv::INTER_NEAREST);
     roi.copyTo(roi_panel(cv::Rect((shown.cols - roi_side) / 2, 0, roi_side, roi_side)));
   } else {
     cv::putText(roi_panel, "no ROI: " + std::string(to_string(result.failure())), {10, roi_side / 2},
@@ -65,7 +65,7 @@ int run_synth_compare(const SynthCompareOptions& o) {
   cv::Mat gap(left.rows, 8, CV_8UC1, cv::Scalar(128));
   cv::Mat picture;
   cv::hconcat(std::vector<cv::Mat>{left, gap, right}, picture);
-  write_image(o.out, internal::image_from_mat(picture));
+  write_image(o.out, image_from_mat(picture));
   std::printf("wrote %s (real frame %dx%d beside a synthetic one, ROI overlays and ROIs below)\n", o.out.c_str(),
               real.width(), real.height());
   return kExitOk;

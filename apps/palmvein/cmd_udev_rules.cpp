@@ -6,9 +6,9 @@
 #include <string>
 
 #include "commands.hpp"
-#include "internal/atomic_file.hpp"
+#include "palmvein/files.hpp"
 #include "palmvein/error.hpp"
-#include "usb_ids.hpp"
+#include "palmvein/sensor.hpp"
 
 namespace palmvein::cli {
 
@@ -21,15 +21,15 @@ void add_udev_rules_command(CLI::App& app, int& exit_code) {
       "         udevadm control --reload-rules && udevadm trigger");
   cmd->add_option("-o,--output", *output, "Write the rules to this file (atomically) instead of standard output");
   cmd->callback([output, &exit_code] {
-    const std::string rules = drivers::udev_rules();
+    const std::string rules = udev_rules();
     if (output->empty()) {
       std::fputs(rules.c_str(), stdout);
       exit_code = kExitOk;
       return;
     }
     try {
-      internal::write_file_atomically(*output, rules);
-      std::fprintf(stderr, "palmvein: wrote udev rules for %zu USB ids to %s\n", drivers::known_usb_ids().size(),
+      write_file_atomically(*output, rules);
+      std::fprintf(stderr, "palmvein: wrote udev rules for %zu USB ids to %s\n", known_usb_sensor_count(),
                    output->c_str());
       exit_code = kExitOk;
     } catch (const Error& e) {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "internal/bounded_read.hpp"
+#include "palmvein/files.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/extractor.hpp"
 #include "palmvein/image.hpp"
@@ -35,9 +35,9 @@ inline ImageKind parse_kind(const std::string& text, const Image& image) {
   throw InvalidArgument("--kind must be 'roi' or 'full-hand', got '" + text + "'");
 }
 
-// An image or a template: bounded like an image file (internal/bounded_read.hpp).
+// An image or a template: bounded like an image file (palmvein/files.hpp).
 inline std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path) {
-  return io::read_file_bounded(path, io::kMaxImageFileBytes, "input");
+  return read_file_bounded(path, kMaxImageFileBytes, "input");
 }
 
 // A file is read as a template when it carries the template magic (whatever its name), so that a

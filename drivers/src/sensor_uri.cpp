@@ -9,7 +9,7 @@
 
 #include "palmvein/error.hpp"
 
-namespace palmvein::drivers {
+PALMVEIN_NAMESPACE_BEGIN
 namespace {
 
 [[noreturn]] void malformed(std::string_view uri, const std::string& why) {
@@ -130,4 +130,4 @@ void SensorUri::reject_unknown_keys(const std::set<std::string>& known) const {
   }
 }
 
-}  // namespace palmvein::drivers
+PALMVEIN_NAMESPACE_END

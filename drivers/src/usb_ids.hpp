@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "palmvein/export.hpp"
+#include "palmvein/sensor.hpp"
 
 namespace palmvein::drivers {
 
@@ -32,14 +33,14 @@ inline constexpr std::uint16_t kPidCodesVendorId = 0x1209;
 inline constexpr std::uint16_t kMyIdPalmTestProductId = 0x000a;
 inline constexpr std::uint16_t kUvcNirTestProductId = 0x000b;
 
-PALMVEIN_API std::span<const KnownUsbId> known_usb_ids() noexcept;
+std::span<const KnownUsbId> known_usb_ids() noexcept;
 // The entry for vid:pid, or nullptr.
 const KnownUsbId* find_usb_id(std::uint16_t vendor_id, std::uint16_t product_id) noexcept;
 std::string_view to_string(UsbDriver driver) noexcept;  // "myid-usb", "uvc"
 
-// udev rules (one file's text, for /etc/udev/rules.d/70-palmvein.rules) granting the seat user
-// (uaccess) and the `plugdev` group access to every known id.
-PALMVEIN_API std::string udev_rules();
+// udev_rules() and known_usb_sensor_count() are public (palmvein/sensor.hpp).
+using palmvein::known_usb_sensor_count;
+using palmvein::udev_rules;
 // What a permission error on a USB sensor tells the user: the fix, in the library's words (the rules
 // are installed with palmvein, cmake/PalmveinInstall.cmake; the CLI also prints them).
 inline constexpr std::string_view kUdevRulesHint = "install palmvein's udev rules, 70-palmvein.rules: docs/usb-protocol.md";

@@ -11,7 +11,7 @@
 
 #include "palmvein/error.hpp"
 
-namespace palmvein::internal {
+PALMVEIN_NAMESPACE_BEGIN
 
 namespace {
 
@@ -85,4 +85,4 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view t
   write_file_atomically(path, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
-}  // namespace palmvein::internal
+PALMVEIN_NAMESPACE_END

@@ -11,7 +11,7 @@
 
 #include "palmvein/error.hpp"
 
-namespace palmvein::io {
+PALMVEIN_NAMESPACE_BEGIN
 namespace {
 
 struct FileDescriptor {
@@ -53,4 +53,4 @@ std::vector<std::uint8_t> read_file_bounded(const std::filesystem::path& path, s
   return bytes;
 }
 
-}  // namespace palmvein::io
+PALMVEIN_NAMESPACE_END

@@ -236,10 +236,6 @@ void write_image(const std::filesystem::path& path, const Image& image) {
   internal::write_file_atomically(path, encoded);
 }
 
-}  // namespace v1
-
-namespace internal {
-
 cv::Mat view_of(const Image& image) {
   if (image.empty()) return {};
   const int type = image.format() == PixelFormat::Gray8 ? CV_8UC1 : CV_16UC1;
@@ -264,5 +260,5 @@ Image image_from_mat(const cv::Mat& mat, int significant_bits) {
   throw InvalidArgument("image_from_mat: only 8- and 16-bit single-channel images are supported");
 }
 
-}  // namespace internal
+}  // namespace v1
 }  // namespace palmvein

@@ -6,7 +6,7 @@
 #include <exception>
 #include <memory>
 
-namespace palmvein::internal {
+PALMVEIN_NAMESPACE_BEGIN
 
 unsigned ThreadPool::lanes_for(unsigned requested) noexcept {
   return requested ? requested : std::max(1u, std::thread::hardware_concurrency());
@@ -79,4 +79,4 @@ void ThreadPool::parallel_for(unsigned lanes, const std::function<void(unsigned)
   if (state->error) std::rethrow_exception(state->error);
 }
 
-}  // namespace palmvein::internal
+PALMVEIN_NAMESPACE_END

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "bindings.hpp"
-#include "identification/bench_gallery.hpp"
+#include "palmvein_tools/bench_gallery.hpp"
 #include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/evaluation.hpp"
@@ -441,18 +441,17 @@ void bind_metrics(py::module_& m) {
 // palmvein.bench: the synthetic gallery of `palmvein bench identify` (docs/identification.md), or one
 // shard of it, filled straight into an index (no template crosses into Python).
 void bind_bench(py::module_& m) {
-  namespace ident = detail::ident;
-  py::class_<ident::BenchGallery>(m, "BenchGallery")
-      .def_readonly("probes", &ident::BenchGallery::probes)
-      .def_readonly("mate_ids", &ident::BenchGallery::mate_ids)
-      .def_readonly("absent_probes", &ident::BenchGallery::absent_probes)
-      .def_readonly("failures_to_acquire", &ident::BenchGallery::failures_to_acquire)
-      .def_readonly("render_seconds", &ident::BenchGallery::render_seconds)
-      .def_readonly("fill_seconds", &ident::BenchGallery::fill_seconds);
+  py::class_<tools::BenchGallery>(m, "BenchGallery")
+      .def_readonly("probes", &tools::BenchGallery::probes)
+      .def_readonly("mate_ids", &tools::BenchGallery::mate_ids)
+      .def_readonly("absent_probes", &tools::BenchGallery::absent_probes)
+      .def_readonly("failures_to_acquire", &tools::BenchGallery::failures_to_acquire)
+      .def_readonly("render_seconds", &tools::BenchGallery::render_seconds)
+      .def_readonly("fill_seconds", &tools::BenchGallery::fill_seconds);
   m.def("fill_bench_gallery", [](IdentificationIndex& index, std::size_t size, std::size_t probes,
                                  std::size_t absent_probes, std::size_t source_palms, unsigned threads,
                                  const std::string& source, std::size_t shard, std::size_t shards) {
-    ident::BenchGalleryOptions o;
+    tools::BenchGalleryOptions o;
     o.size = size;
     o.probes = std::min(probes, size);
     o.absent_probes = absent_probes;
@@ -460,10 +459,10 @@ void bind_bench(py::module_& m) {
     o.threads = threads;
     if (shards == 0 || shard >= shards) throw InvalidArgument("shard must be in 0..shards-1");
     if (shards > 1) o.keep = [shard, shards](std::uint64_t id) { return shard_of(id, shards) == shard; };
-    ident::PalmRenderer render;
+    tools::PalmRenderer render;
     if (source == "drawn") {
       o.kind = ImageKind::Roi;
-      render = ident::drawn_palm_roi;
+      render = tools::drawn_palm_roi;
     } else if (source == "synthetic") {
 #ifdef PALMVEIN_PYTHON_HAVE_DRIVERS
       o.kind = ImageKind::FullHand;
@@ -479,13 +478,13 @@ void bind_bench(py::module_& m) {
       throw InvalidArgument("source must be 'synthetic' or 'drawn', got '" + source + "'");
     }
     py::gil_scoped_release release;
-    return ident::build_bench_gallery(index, o, render);
+    return tools::build_bench_gallery(index, o, render);
   }, py::arg("index"), py::arg("size"), py::arg("probes") = 20, py::arg("absent_probes") = 0,
      py::arg("source_palms") = 200, py::arg("threads") = 0, py::arg("source") = "synthetic",
      py::arg("shard") = 0, py::arg("shards") = 1,
      "Fills `index` with the gallery of `palmvein bench identify --gallery SIZE` (same ids and templates), or "
      "with the entries of one shard of it (shard_of(id, shards) == shard). Probes are returned with their mates' ids.");
-  m.def("resident_bytes", &ident::resident_bytes, "Resident memory of this process (VmRSS), bytes.");
+  m.def("resident_bytes", &tools::resident_bytes, "Resident memory of this process (VmRSS), bytes.");
 }
 
 }  // namespace

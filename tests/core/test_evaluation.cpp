@@ -21,7 +21,7 @@
 #include "palmvein/extractor.hpp"
 #include "palmvein/image.hpp"
 #include "palmvein/matcher.hpp"
-#include "synthetic_palm.hpp"
+#include "palmvein_tools/synthetic_palm.hpp"
 
 using namespace palmvein;
 namespace fs = std::filesystem;
@@ -352,7 +352,7 @@ TEST(Det, PlotIsADecodablePngOfTheRequestedSize) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The whole protocol on synthetic palms (tests/core/synthetic_palm.hpp), written to a temp folder.
+// The whole protocol on synthetic palms (lib/tools/include/palmvein_tools/synthetic_palm.hpp), written to a temp folder.
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "palmvein/error.hpp"
 #include "palmvein/extractor.hpp"
 #include "palmvein/matcher.hpp"
-#include "synthetic_palm.hpp"
+#include "palmvein_tools/synthetic_palm.hpp"
 
 namespace {
 

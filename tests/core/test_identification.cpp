@@ -14,11 +14,11 @@
 
 #include "algorithm/aligned_array.hpp"
 #include "algorithm/kernels.hpp"
-#include "identification/bench_gallery.hpp"
+#include "palmvein_tools/bench_gallery.hpp"
 #include "identification/coarse_pass.hpp"
 #include "internal/thread_pool.hpp"
 #include "identification/layout.hpp"
-#include "identification/synthetic_gallery.hpp"
+#include "palmvein_tools/synthetic_gallery.hpp"
 #include "palmvein/calibration.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/extractor.hpp"
@@ -42,7 +42,7 @@ Template extract(const Image& img) {
 std::vector<Template> drawn_templates(int palms, int captures) {
   std::vector<Template> out;
   for (int p = 0; p < palms; ++p)
-    for (int c = 0; c < captures; ++c) out.push_back(extract(ident::drawn_palm_roi(static_cast<std::uint64_t>(p), static_cast<std::uint64_t>(c))));
+    for (int c = 0; c < captures; ++c) out.push_back(extract(tools::drawn_palm_roi(static_cast<std::uint64_t>(p), static_cast<std::uint64_t>(c))));
   return out;
 }
 
@@ -455,7 +455,7 @@ TEST(Identification, FastDownsampleEqualsReference) {
     const auto& o = t.data().orientation;
     EXPECT_EQ(ident::downsample(o, 2, true), ident::downsample(o, 2, false));
   }
-  const ident::MosaicMaker maker(std::vector<Template>(shared_templates().begin(), shared_templates().end()));
+  const tools::MosaicMaker maker(std::vector<Template>(shared_templates().begin(), shared_templates().end()));
   for (std::uint64_t n = 0; n < 20; ++n) {
     const Template m = maker.make(n);
     const auto& o = m.data().orientation;
@@ -490,7 +490,7 @@ TEST(Identification, FastDownsampleEqualsReference) {
 
 TEST(Identification, MosaicsAreDeterministicCompatibleAndNew) {
   const auto& t = shared_templates();
-  const ident::MosaicMaker maker(std::vector<Template>(t.begin(), t.end()));
+  const tools::MosaicMaker maker(std::vector<Template>(t.begin(), t.end()));
   const Template a = maker.make(17), b = maker.make(17), c = maker.make(18);
   EXPECT_EQ(a.data(), b.data());
   EXPECT_FALSE(a.data() == c.data());
@@ -501,7 +501,7 @@ TEST(Identification, MosaicsAreDeterministicCompatibleAndNew) {
   const auto r = index.search(a, 2);
   EXPECT_EQ(r[0].id, 999u);
   EXPECT_GT(r[0].score, r[1].score);
-  EXPECT_THROW(ident::MosaicMaker(std::vector<Template>{t[0]}), InvalidArgument);
+  EXPECT_THROW(tools::MosaicMaker(std::vector<Template>{t[0]}), InvalidArgument);
 }
 
 // Real templates: exact agreement with Matcher::score on extracted PolyU ROIs (drift of the

@@ -15,7 +15,7 @@
 #include "features/features.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/matcher.hpp"
-#include "synthetic_palm.hpp"
+#include "palmvein_tools/synthetic_palm.hpp"
 #include "template_data.hpp"
 
 namespace {

@@ -14,7 +14,7 @@
 #include "internal/cv_bridge.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/roi.hpp"
-#include "synthetic_hand.hpp"
+#include "palmvein_tools/synthetic_hand.hpp"
 
 using namespace palmvein;
 using palmvein::testing::HandPose;

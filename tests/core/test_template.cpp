@@ -13,7 +13,7 @@
 #include "palmvein/error.hpp"
 #include "palmvein/matcher.hpp"
 #include "palmvein/template.hpp"
-#include "synthetic_palm.hpp"
+#include "palmvein_tools/synthetic_palm.hpp"
 #include "template_data.hpp"
 
 namespace {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -155,6 +156,13 @@ PALMVEIN_API std::vector<SensorInfo> enumerate_sensors();
 // or a URI of a scheme registered with register_sensor_driver().
 // Throws DeviceError(NotFound/Busy/Permission) or InvalidArgument for a malformed URI.
 PALMVEIN_API std::unique_ptr<Sensor> open_sensor(std::string_view uri);
+
+// udev rules (the text of one file, 70-palmvein.rules, installed with palmvein) that give the seat
+// user (uaccess) and the `plugdev` group access to every USB sensor model palmvein knows, so no one
+// runs a capture as root.
+PALMVEIN_API std::string udev_rules();
+// How many USB sensor models (vendor:product ids) udev_rules() covers.
+PALMVEIN_API std::size_t known_usb_sensor_count() noexcept;
 
 // Out-of-tree drivers (docs/writing-a-driver.md): an application adds its own URI scheme to
 // open_sensor() and enumerate_sensors(). The factory receives the whole URI as given (scheme

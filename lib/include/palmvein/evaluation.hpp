@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -74,6 +75,40 @@ class PALMVEIN_API Manifest {
  private:
   std::filesystem::path directory_;
   std::vector<ManifestEntry> entries_;
+};
+
+// The hand as a manifest's `hand` column spells it: "L", "R" or "unknown" (the data sets' and
+// PROTOCOL.md's word; Manifest::load also reads the gallery's "U"). Score files' palm names
+// ("subject/hand") use it too.
+inline std::string_view manifest_hand_text(Hand hand) noexcept {
+  return hand == Hand::Unknown ? std::string_view("unknown") : to_string(hand);
+}
+// The manifest's `kind` column: "full-hand" or "roi".
+inline std::string_view manifest_kind_text(ImageKind kind) noexcept {
+  return kind == ImageKind::FullHand ? std::string_view("full-hand") : std::string_view("roi");
+}
+
+// Writes a manifest that Manifest::load reads back: CSV with a header row that names at least path,
+// subject, hand and kind (other columns are kept; a missing one is a programming error,
+// std::logic_error), one row per image, paths relative to the manifest's folder; saved atomically, so a
+// reader never sees half a manifest. A row with another number of fields than the header is a
+// std::logic_error too. Fields are quoted as CSV needs (commas, quotes, line breaks).
+class PALMVEIN_API ManifestWriter {
+ public:
+  // Starts a manifest with this header row.
+  explicit ManifestWriter(std::initializer_list<std::string_view> header);
+  // Appends one row (as many fields as the header).
+  ManifestWriter& row(std::initializer_list<std::string_view> fields);
+  // Appends one row (as many fields as the header).
+  ManifestWriter& row(const std::vector<std::string>& fields);
+  // The CSV text so far.
+  const std::string& text() const noexcept { return text_; }
+  // Writes the manifest to `path` atomically; throws IoError.
+  void save(const std::filesystem::path& path) const;
+
+ private:
+  std::size_t columns_ = 0;
+  std::string text_;
 };
 
 // ---------------------------------------------------------------------------------------------

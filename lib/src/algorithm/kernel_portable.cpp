@@ -22,7 +22,9 @@ inline std::uint64_t two_rows(const std::uint32_t* p) {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("arch=x86-64-v3", "popcnt", "default")))
 #endif
-void counts_portable(const CountsTask& t) {
+// Internal linkage: GCC gives the resolver of an external target_clones function default visibility
+// whatever -fvisibility says, which would export it from libpalmvein.so (scripts/shared.sh checks).
+static void counts_portable_cloned(const CountsTask& t) {
   const std::size_t rec = (t.planes + 1) * t.rows;
   for (std::size_t c = 0; c < t.count; ++c) {
     const std::uint32_t* cand = t.cands + c * rec;
@@ -46,6 +48,8 @@ void counts_portable(const CountsTask& t) {
     }
   }
 }
+
+void counts_portable(const CountsTask& t) { counts_portable_cloned(t); }
 
 void pair_portable(const PairTask& t) { pair_by_counts(t, counts_portable); }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Manifest reading (the format of ../shared/PROTOCOL.md: CSV, header with path, subject, hand, kind).
+#include <algorithm>
 #include <optional>
+#include <stdexcept>
 #include <set>
 #include <string>
 #include <unordered_set>
@@ -46,6 +48,40 @@ Manifest Manifest::load(const std::filesystem::path& csv) {
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   return internal::parse_manifest(text, "manifest '" + csv.string() + "'", std::move(dir));
 }
+
+namespace {
+template <typename Fields>
+void append_csv_row(std::string& text, const Fields& fields) {
+  bool first = true;
+  for (const auto& field : fields) {
+    if (!first) text += ',';
+    internal::append_csv_field(text, field);
+    first = false;
+  }
+  text += '\n';
+}
+}  // namespace
+
+ManifestWriter::ManifestWriter(std::initializer_list<std::string_view> header) : columns_(header.size()) {
+  for (const std::string_view required : {"path", "subject", "hand", "kind"})
+    if (std::find(header.begin(), header.end(), required) == header.end())
+      throw std::logic_error("a manifest needs the column '" + std::string(required) + "'");
+  append_csv_row(text_, header);
+}
+
+ManifestWriter& ManifestWriter::row(std::initializer_list<std::string_view> fields) {
+  if (fields.size() != columns_) throw std::logic_error("manifest row with another number of fields than the header");
+  append_csv_row(text_, fields);
+  return *this;
+}
+
+ManifestWriter& ManifestWriter::row(const std::vector<std::string>& fields) {
+  if (fields.size() != columns_) throw std::logic_error("manifest row with another number of fields than the header");
+  append_csv_row(text_, fields);
+  return *this;
+}
+
+void ManifestWriter::save(const std::filesystem::path& path) const { write_file_atomically(path, text_); }
 
 }  // namespace v1
 

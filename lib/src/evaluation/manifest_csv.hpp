@@ -5,7 +5,7 @@
 // relative to the manifest's folder. Manifest::load reads the file and calls parse_manifest; the
 // fuzzer (fuzz/fuzz_manifest.cpp) and tests call it on bytes directly; the file sensor reads the
 // path column with the same CsvTableReader; `palmvein capture`, `synth` and `augment` write with
-// ManifestWriter.
+// the public ManifestWriter.
 #pragma once
 
 #include <algorithm>
@@ -31,39 +31,10 @@ inline constexpr std::string_view kManifestHeader = "path,subject,hand,...,kind"
 // missing column, an unknown kind or hand, a duplicate or empty path, a malformed row or no rows.
 Manifest parse_manifest(std::string_view text, const std::string& where, std::filesystem::path directory);
 
-// The hand as a manifest's `hand` column spells it: "L", "R" or "unknown" (the data sets' and
-// PROTOCOL.md's word; the gallery's "U" is read too). Palm names of score files ("subject/hand") use it.
-inline std::string_view manifest_hand_text(Hand hand) noexcept {
-  return hand == Hand::Unknown ? std::string_view("unknown") : to_string(hand);
-}
-// The `kind` column: "full-hand" or "roi".
-inline std::string_view manifest_kind_text(ImageKind kind) noexcept {
-  return kind == ImageKind::FullHand ? std::string_view("full-hand") : std::string_view("roi");
-}
-
-// Writes a manifest: a CsvTableWriter whose header must name path, subject, hand and kind (a
-// programming error otherwise), saved atomically (a reader never sees half a manifest).
-class ManifestWriter {
- public:
-  explicit ManifestWriter(std::initializer_list<std::string_view> header) : table_(header) {
-    for (const std::string_view required : {"path", "subject", "hand", "kind"})
-      if (std::find(header.begin(), header.end(), required) == header.end())
-        throw std::logic_error("a manifest needs the column '" + std::string(required) + "'");
-  }
-  ManifestWriter& row(std::initializer_list<std::string_view> fields) {
-    table_.row(fields);
-    return *this;
-  }
-  ManifestWriter& row(const std::vector<std::string>& fields) {
-    table_.row(fields);
-    return *this;
-  }
-  const std::string& text() const noexcept { return table_.text(); }
-  // Writes the manifest to `path` atomically; throws IoError.
-  void save(const std::filesystem::path& path) const { write_file_atomically(path, table_.text()); }
-
- private:
-  CsvTableWriter table_;
-};
+// The column texts and the writer are public (palmvein/evaluation.hpp); the library's code names
+// them internal::….
+using palmvein::ManifestWriter;
+using palmvein::manifest_hand_text;
+using palmvein::manifest_kind_text;
 
 }  // namespace palmvein::internal

@@ -12,10 +12,9 @@
 #include <memory>
 #include <vector>
 
-#include "palmvein/export.hpp"
 #include "palmvein/template.hpp"
 
-namespace palmvein::inline v1::detail::ident {
+namespace palmvein::tools {
 
 struct MosaicOptions {
   int blocks = 4;     // row blocks per entry (each from a different source when possible)
@@ -24,7 +23,7 @@ struct MosaicOptions {
   void check() const;
 };
 
-class PALMVEIN_API MosaicMaker {
+class MosaicMaker {
  public:
   // `sources`: at least 2 compatible templates (same algorithm and geometry).
   MosaicMaker(std::vector<Template> sources, MosaicOptions options = {});
@@ -37,4 +36,4 @@ class PALMVEIN_API MosaicMaker {
   MosaicOptions options_;
 };
 
-}  // namespace palmvein::v1::detail::ident
+}  // namespace palmvein::tools

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "identification/bench_gallery.hpp"
+#include "palmvein_tools/bench_gallery.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +17,7 @@
 #include "palmvein/error.hpp"
 #include "palmvein/extractor.hpp"
 
-namespace palmvein::inline v1::detail::ident {
+namespace palmvein::tools {
 
 void BenchGalleryOptions::check() const {
   mosaic.check();
@@ -176,4 +176,4 @@ std::size_t resident_bytes() {
   return 0;
 }
 
-}  // namespace palmvein::v1::detail::ident
+}  // namespace palmvein::tools

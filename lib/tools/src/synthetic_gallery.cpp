@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "identification/synthetic_gallery.hpp"
+#include "palmvein_tools/synthetic_gallery.hpp"
 
 #include <algorithm>
 #include <random>
@@ -9,7 +9,13 @@
 #include "template_data.hpp"
 #include "features/bit_rows.hpp"
 
-namespace palmvein::inline v1::detail::ident {
+namespace palmvein::tools {
+
+// The mosaics are cut from the templates' feature planes (lib/src/template_data.hpp, header-only).
+using detail::BitCode;
+using detail::get_row;
+using detail::or_row;
+using detail::TemplateData;
 
 void MosaicOptions::check() const {
   if (blocks < 1 || blocks > 64) throw InvalidArgument("mosaic: blocks must be 1..64, got " + std::to_string(blocks));
@@ -91,4 +97,4 @@ Template MosaicMaker::make(std::uint64_t number) const {
   return Template(std::move(out));
 }
 
-}  // namespace palmvein::v1::detail::ident
+}  // namespace palmvein::tools

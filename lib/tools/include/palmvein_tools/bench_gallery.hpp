@@ -14,13 +14,12 @@
 #include <functional>
 #include <vector>
 
-#include "identification/synthetic_gallery.hpp"
-#include "palmvein/export.hpp"
+#include "palmvein_tools/synthetic_gallery.hpp"
 #include "palmvein/identification.hpp"
 #include "palmvein/image.hpp"
 #include "palmvein/roi.hpp"
 
-namespace palmvein::inline v1::detail::ident {
+namespace palmvein::tools {
 
 // The image of capture `capture` of palm `palm`.
 using PalmRenderer = std::function<Image(std::uint64_t palm, std::uint64_t capture)>;
@@ -52,15 +51,15 @@ struct BenchGallery {
 
 // Fills `index` (cleared first) with options.size entries. Ids: mates get 1'000'000'000 + probe
 // number, mosaics their entry number. Throws Error when too many renders fail to give a template.
-PALMVEIN_API BenchGallery build_bench_gallery(IdentificationIndex& index, const BenchGalleryOptions& options,
+BenchGallery build_bench_gallery(IdentificationIndex& index, const BenchGalleryOptions& options,
                                               const PalmRenderer& render);
 
 // A stand-in renderer for when no synthetic sensor is at hand: a 128x128 ROI (ImageKind::Roi) with
 // a bright textured background and a network of dark curved "veins" drawn with OpenCV, fixed by
 // `palm`; `capture` moves the drawing by up to 2 px and draws new sensor noise. Thread-safe.
-PALMVEIN_API Image drawn_palm_roi(std::uint64_t palm, std::uint64_t capture);
+Image drawn_palm_roi(std::uint64_t palm, std::uint64_t capture);
 
 // Resident memory of this process (VmRSS of /proc/self/status), bytes; 0 where unavailable.
-PALMVEIN_API std::size_t resident_bytes();
+std::size_t resident_bytes();
 
-}  // namespace palmvein::v1::detail::ident
+}  // namespace palmvein::tools
