@@ -259,9 +259,45 @@ TEST(Roi, PalmShiftedOffTheBorderIsCutOff) {
     HandPose pose;
     pose.radius = 90;
     pose.centre = centre;
-    const RoiFailure f = extractor.extract(to_image(render_hand(pose))).failure();
-    EXPECT_EQ(f, RoiFailure::HandCutOff) << "centre " << centre << ": " << to_string(f);
+    const RoiResult r = extractor.extract(to_image(render_hand(pose)));
+    if (r.ok()) {
+      // Only a palm whose finger valleys are in the frame gives an ROI, a partial one (the palm's
+      // lower half runs out of the bottom): the guidance still says to centre the palm.
+      EXPECT_EQ(centre, cv::Point2d(320, 470));
+      EXPECT_EQ(r.roi().assessment.advice, RoiFailure::HandCutOff);
+    } else {
+      EXPECT_EQ(r.failure(), RoiFailure::HandCutOff) << "centre " << centre << ": " << to_string(r.failure());
+    }
   }
+}
+
+TEST(Roi, PalmCutByTheBorderWithItsValleysInTheFrameGivesTheSameRoiPartly) {
+  // A close-up or a contact-free hand held off-centre: the frame's bottom cuts the palm, the finger
+  // valleys are inside. The ROI sits where it sits on the whole hand (scale from the valleys alone)
+  // and is black beyond the border, which the features mask as outside the palm.
+  HandPose whole;
+  whole.radius = 90;
+  whole.centre = {320, 250};
+  const RoiResult ref = RoiExtractor().extract(to_image(render_hand(whole, 640, 480, 7)));
+  ASSERT_TRUE(ref.ok()) << to_string(ref.failure());
+  HandPose cut = whole;
+  cut.centre = {320, 465};  // the reference square (y 191-281) would end 16 px below the frame
+  const RoiResult r = RoiExtractor().extract(to_image(render_hand(cut, 640, 480, 7)));
+  ASSERT_TRUE(r.ok()) << to_string(r.failure());
+  EXPECT_EQ(r.roi().method, RoiMethod::FingerValleys);
+  const cv::Point2d a = frame_to_hand(whole, roi_centre(ref.roi())), b = frame_to_hand(cut, roi_centre(r.roi()));
+  EXPECT_LT(std::hypot(a.x - b.x, a.y - b.y), 0.10);
+  EXPECT_NEAR(roi_side(r.roi()), roi_side(ref.roi()), 0.10 * roi_side(ref.roi()));
+  EXPECT_NEAR(angle_diff(r.roi().rotation_degrees, ref.roi().rotation_degrees), 0, 3);
+  // The square reaches below the frame: its bottom rows are black, its top rows are palm.
+  const Image& roi = r.roi().image;
+  const std::uint8_t* bottom = roi.data() + static_cast<std::size_t>(roi.height() - 1) * roi.stride();
+  const std::uint8_t* top = roi.data();
+  EXPECT_EQ(*std::max_element(bottom, bottom + roi.width()), 0);
+  EXPECT_GT(*std::min_element(top, top + roi.width()), 20);
+  // Moved further down (half the square beyond the border) it is refused.
+  cut.centre = {320, 495};
+  EXPECT_EQ(RoiExtractor().extract(to_image(render_hand(cut, 640, 480, 7))).failure(), RoiFailure::HandCutOff);
 }
 
 TEST(Roi, HeavyBlurIsBlurred) {

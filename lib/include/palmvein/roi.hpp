@@ -62,8 +62,8 @@ struct CaptureQuality {
 // How the ROI was located.
 enum class RoiMethod : std::uint8_t {
   Passthrough,    // kind=Roi: only resized
-  FingerValleys,  // three finger valleys inside the frame (full hand visible)
-  PalmCircle,     // close-up fallback: largest inscribed circle of the palm + principal axis
+  FingerValleys,  // finger valleys: three in the frame, or two beside the border of a palm the border cuts
+  PalmCircle,     // close-up fallback: largest inscribed circle of the palm + principal axis / finger gaps
 };
 
 // A successfully located palm.

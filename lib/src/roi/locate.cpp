@@ -210,6 +210,46 @@ bool pick_triple(const std::vector<Valley>& v, cv::Point2d centre, double radius
   return best_score >= 0;
 }
 
+// For a palm cut by the frame border: two neighbouring finger gaps whose triple's third gap lies at
+// or beyond the border (its finger leaves the frame), arranged as pick_triple() requires of a
+// triple's outer gaps. `third_after`: the missing gap continues b - a beyond b (else beyond a).
+// Among several pairs the one with the deepest gaps farthest from the palm centre wins.
+bool pick_border_pair(const std::vector<Valley>& v, cv::Point2d centre, double radius, cv::Size frame,
+                      const RoiParams& p, std::array<int, 2>& best, bool& third_after) {
+  const int n = static_cast<int>(v.size());
+  if (n < 2) return false;
+  const auto border_distance = [&](cv::Point2d q) {
+    return std::min(std::min(q.x, q.y), std::min(frame.width - 1 - q.x, frame.height - 1 - q.y));
+  };
+  double best_score = -1;
+  for (int i = 0; i < (n == 2 ? 1 : n); ++i) {
+    const int ia = i, ib = (i + 1) % n;
+    const cv::Point2d a = v[ia].far, b = v[ib].far;
+    const double spacing = norm2(b - a);
+    if (spacing < p.spacing_min * radius || spacing < 1e-6) continue;
+    const double centre_side = line_side(a, b, centre);
+    const double span = 2 * spacing;  // the triple's outer gaps are about two spacings apart
+    if (std::abs(centre_side) < p.centre_dist_min * span || std::abs(centre_side) > p.centre_dist_max * span) continue;
+    // The fingers beside both gaps point away from the palm centre.
+    bool fingers_out = true;
+    for (const int k : {ia, ib})
+      fingers_out = fingers_out && line_side(a, b, cv::Point2d(v[k].start)) * centre_side < 0 &&
+                    line_side(a, b, cv::Point2d(v[k].end)) * centre_side < 0;
+    if (!fingers_out) continue;
+    // Exactly one of the two places the third gap could be lies at or beyond the border.
+    const bool before_cut = border_distance(a - (b - a)) < p.border_gap_reach * spacing;
+    const bool after_cut = border_distance(b + (b - a)) < p.border_gap_reach * spacing;
+    if (before_cut == after_cut) continue;
+    const double score = (std::abs(centre_side) + 0.5 * (v[ia].depth + v[ib].depth)) / radius;
+    if (score > best_score) {
+      best_score = score;
+      best = {ia, ib};
+      third_after = after_cut;
+    }
+  }
+  return best_score >= 0;
+}
+
 // Contour points of one finger gap: contiguous along the contour and within `reach` of its bottom.
 std::vector<cv::Point> gap_points(const std::vector<cv::Point>& contour, int index, double reach) {
   std::vector<cv::Point> pts;
@@ -395,25 +435,44 @@ PalmLocation locate_once(const cv::Mat& gray, const RoiParams& p, bool log_scale
     if (width_w > p.blur_max_edge_width * radius_w) return out.failure = RoiFailure::Blurred, out;
   }
 
-  // The palm must not be cut by the frame border: its size (and with it the ROI's scale) would be
-  // wrong. Continuing the mask beyond the border must not make the palm circle much larger.
-  // Padding just beyond what the test needs: R / cutoff_radius_ratio.
+  // Is the palm cut by the frame border? Continuing the mask beyond the border must not make the
+  // palm circle much larger. Padding just beyond what the test needs: R / cutoff_radius_ratio. A cut
+  // palm's radius is too small, so it must not set the ROI's scale: with finger valleys the scale
+  // then comes from the valleys alone (below); without them the frame is refused.
+  bool palm_cut = false;
   {
     cv::Point2d centre_free;
     double radius_free = 0;
     inscribed_circle(mask, static_cast<int>(std::ceil(radius_w * (1.0 / p.cutoff_radius_ratio - 1.0))) + 2, 0,
                      centre_free, radius_free);
-    if (radius_w < p.cutoff_radius_ratio * radius_free) return out.failure = RoiFailure::HandCutOff, out;
+    palm_cut = radius_w < p.cutoff_radius_ratio * radius_free;
   }
 
   // Finger valleys.
   const std::vector<Valley> valleys = find_valleys(contour, radius_w, work.size(), p);
   std::array<int, 3> triple{};
   cv::Point2d ta, tb;
-  const bool have_valleys = pick_triple(valleys, centre_d, radius_w, p, triple) &&
-                            common_tangent(gap_points(contour, valleys[triple[0]].index, p.tangent_window * radius_w),
-                                           gap_points(contour, valleys[triple[2]].index, p.tangent_window * radius_w),
-                                           centre_d, ta, tb);
+  bool have_valleys = pick_triple(valleys, centre_d, radius_w, p, triple) &&
+                      common_tangent(gap_points(contour, valleys[triple[0]].index, p.tangent_window * radius_w),
+                                     gap_points(contour, valleys[triple[2]].index, p.tangent_window * radius_w),
+                                     centre_d, ta, tb);
+  // A palm cut by the border whose triple has one gap beyond it: the two gaps inside the frame give
+  // the tangent's direction and half its length (finger gaps are about evenly spaced); the middle
+  // gap is the one beside the border, the tangent's far end is extrapolated.
+  std::array<int, 2> pair{};
+  bool third_after = false;
+  if (!have_valleys && palm_cut && pick_border_pair(valleys, centre_d, radius_w, work.size(), p, pair, third_after)) {
+    cv::Point2d pa, pb;
+    if (common_tangent(gap_points(contour, valleys[pair[0]].index, p.tangent_window * radius_w),
+                       gap_points(contour, valleys[pair[1]].index, p.tangent_window * radius_w), centre_d, pa, pb)) {
+      have_valleys = true;
+      if (third_after) {
+        ta = pa, tb = pb + (pb - pa), triple[1] = pair[1];
+      } else {
+        ta = pa - (pb - pa), tb = pb, triple[1] = pair[0];
+      }
+    }
+  }
   const auto draw_stage = [&](const std::vector<cv::Point2d>& points) {
     if (!sink || !sink->wants("03-contour-keypoints")) return;
     cv::Mat view = work.clone();
@@ -424,14 +483,20 @@ PalmLocation locate_once(const cv::Mat& gray, const RoiParams& p, bool log_scale
     sink->take("03-contour-keypoints", image_from_mat(view));
   };
 
+  if (palm_cut && !have_valleys) {
+    draw_stage({centre_d});  // the transparency dump shows the valleys that were found
+    return out.failure = RoiFailure::HandCutOff, out;
+  }
   if (have_valleys) {
     const cv::Point2d fa = to_frame(ta), fb = to_frame(tb), fc = to_frame(centre_d);
     const cv::Point2d mid = 0.5 * (fa + fb);
     const double d = norm2(fb - fa);
     // Scale: geometric mean of two independent palm lengths, the tangent points' distance d (moves
     // with finger spread) and the palm radius R (moves with the thumb and the wrist's outline).
-    // Their errors are largely independent, so the mean varies less than either.
-    const double length = std::sqrt(d * out.palm_radius);
+    // Their errors are largely independent, so the mean varies less than either. When the frame
+    // border cuts the palm (a close-up, a contact-free hand held off-centre) R is not known: the
+    // length is d times the typical sqrt(R / d). The ROI square must still lie inside the frame.
+    const double length = palm_cut ? d * p.cut_palm_length_per_tangent : std::sqrt(d * out.palm_radius);
     cv::Point2d normal(-(fb - fa).y / d, (fb - fa).x / d);
     if (normal.x * (fc - mid).x + normal.y * (fc - mid).y < 0) normal = -normal;
     RoiPlacement& pl = out.placement;
@@ -442,8 +507,11 @@ PalmLocation locate_once(const cv::Mat& gray, const RoiParams& p, bool log_scale
     out.method = RoiMethod::FingerValleys;
     out.key_points = {cv::Point2f(fa), cv::Point2f(fb), cv::Point2f(to_frame(cv::Point2d(valleys[triple[1]].far)))};
     draw_stage({ta, tb, cv::Point2d(valleys[triple[1]].far)});
-    // The square must lie inside the frame and on the hand.
-    int inside = 0, samples = 0;
+    // The square must lie inside the frame and on the hand. Of a palm cut by the border only the
+    // part in the frame is seen: the square may then reach beyond the border as long as
+    // cut_roi_min_in_frame of it is inside; the ROI image is black there (warp_roi) and the
+    // features mask black cells as outside the palm, so a comparison counts the visible part only.
+    int inside = 0, in_frame = 0, samples = 0;
     const int kGrid = std::max(2, p.roi_inside_grid);
     for (int j = 0; j < kGrid; ++j)
       for (int i = 0; i < kGrid; ++i) {
@@ -451,14 +519,19 @@ PalmLocation locate_once(const cv::Mat& gray, const RoiParams& p, bool log_scale
         const cv::Point2d q = pl.centre + pl.ux * u + pl.uy * v;
         ++samples;
         const int x = static_cast<int>(std::floor((q.x + 0.5) / sx)), y = static_cast<int>(std::floor((q.y + 0.5) / sy));
-        if (x >= 0 && y >= 0 && x < work.cols && y < work.rows && mask.at<std::uint8_t>(y, x)) ++inside;
+        if (x < 0 || y < 0 || x >= work.cols || y >= work.rows) continue;
+        ++in_frame;
+        if (mask.at<std::uint8_t>(y, x)) ++inside;
       }
+    bool square_in_frame = true;
     for (int k = 0; k < 4; ++k) {
       const cv::Point2d q = pl.centre + pl.ux * ((k == 1 || k == 2) ? 0.5 : -0.5) * pl.side +
                             pl.uy * (k >= 2 ? 0.5 : -0.5) * pl.side;
-      if (q.x < 0 || q.y < 0 || q.x > gray.cols - 1 || q.y > gray.rows - 1) return out.failure = RoiFailure::HandCutOff, out;
+      if (q.x < 0 || q.y < 0 || q.x > gray.cols - 1 || q.y > gray.rows - 1) square_in_frame = false;
     }
-    if (inside < p.roi_min_inside * samples) return out.failure = RoiFailure::NoKeyPoints, out;
+    if (!square_in_frame && (!palm_cut || in_frame < p.cut_roi_min_in_frame * samples))
+      return out.failure = RoiFailure::HandCutOff, out;
+    if (inside < p.roi_min_inside * in_frame || in_frame == 0) return out.failure = RoiFailure::NoKeyPoints, out;
     return out;
   }
 
@@ -466,19 +539,40 @@ PalmLocation locate_once(const cv::Mat& gray, const RoiParams& p, bool log_scale
   draw_stage({centre_d});
   if (radius_w < p.closeup_min_radius * min_side_w) return out.failure = RoiFailure::NoKeyPoints, out;
 
+  // Rotation. As with the valleys, the ROI's top faces the fingers. The mask's major axis (when the
+  // mask is elongated) runs along the hand. Two or more gaps between fingers that made no valley triple
+  // (a finger cut by the border, the thumb's gap among them) still say on which side of the palm
+  // centre the fingers are: the ROI then turns to the axis end on that side, or, on a round mask,
+  // to the gaps' direction itself, whatever the hand's angle in the frame. Without gaps the
+  // sensor's own axis is assumed (fingers up), turned by the axis' residual up to axis_max_residual.
   double angle = 0;
+  bool have_axis = false;
+  cv::Point2d axis;
+  double residual = 0;
   const cv::Moments m = cv::moments(mask, true);
   if (m.m00 > 0) {
     const double a = m.mu20 / m.m00, b = m.mu11 / m.m00, c = m.mu02 / m.m00;
     const double root = std::sqrt(4 * b * b + (a - c) * (a - c));
     const double l1 = 0.5 * (a + c + root), l2 = 0.5 * (a + c - root);
     if (l2 > 0 && std::sqrt(l1 / l2) >= p.axis_min_elongation) {
-      const double theta = 0.5 * std::atan2(2 * b, a - c) * 180.0 / kPi;  // major axis, degrees
-      double residual = std::fmod(theta, 90.0);
+      const double theta = 0.5 * std::atan2(2 * b, a - c);  // major axis, radians
+      have_axis = true;
+      axis = cv::Point2d(std::cos(theta), std::sin(theta));
+      residual = std::fmod(theta * 180.0 / kPi, 90.0);
       if (residual > 45) residual -= 90;
       if (residual < -45) residual += 90;
-      if (std::abs(residual) <= p.axis_max_residual) angle = residual;
     }
+  }
+  cv::Point2d gaps(0, 0);
+  for (const Valley& v : valleys) gaps += (cv::Point2d(v.far) - centre_d) * (1.0 / static_cast<double>(valleys.size()));
+  // One gap alone may be the thumb's, beside the palm rather than above it: two or more are needed.
+  if (valleys.size() >= 2 && norm2(gaps) >= p.gap_min_offset * radius_w) {
+    cv::Point2d fingers = gaps * (1.0 / norm2(gaps));
+    if (have_axis && std::abs(axis.x * fingers.x + axis.y * fingers.y) >= std::cos(p.gap_max_axis_angle * kPi / 180.0))
+      fingers = (axis.x * fingers.x + axis.y * fingers.y) >= 0 ? axis : -axis;
+    angle = std::atan2(fingers.x, -fingers.y) * 180.0 / kPi;  // ROI up (-uy) along `fingers`
+  } else if (have_axis && std::abs(residual) <= p.axis_max_residual) {
+    angle = residual;
   }
   RoiPlacement& pl = out.placement;
   const double rad = angle * kPi / 180.0;

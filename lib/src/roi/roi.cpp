@@ -83,7 +83,10 @@ cv::Mat warp_roi(const cv::Mat& gray, const internal::RoiPlacement& pl, int size
   cv::Matx23d m(pl.ux.x * s, pl.uy.x * s, pl.centre.x - (pl.ux.x + pl.uy.x) * s * c,
                 pl.ux.y * s, pl.uy.y * s, pl.centre.y - (pl.ux.y + pl.uy.y) * s * c);
   cv::Mat out;
-  cv::warpAffine(gray, out, m, cv::Size(big, big), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
+  // Beyond the frame (only a square of a palm cut by the border reaches there) the ROI is black:
+  // the features mask black cells as outside the palm.
+  cv::warpAffine(gray, out, m, cv::Size(big, big), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT,
+                 cv::Scalar(0));
   if (factor > 1) cv::resize(out, out, cv::Size(size, size), 0, 0, cv::INTER_AREA);
   return out;
 }

@@ -61,6 +61,10 @@ struct RoiParams {
   double palm_core_level = 0.90;   // palm centre = centroid of the points with distance >= this x R
   double closeup_min_radius = 0.18;  // the close-up fallback needs at least this palm radius
   double cutoff_radius_ratio = 0.85; // R inside the frame / R if the hand went on: below = cut off
+  // A palm cut by the border, with finger valleys: ROI length L = this x the tangent points' distance
+  // (the median of sqrt(R / d) over uncut frames of the casia940-fullhand tune half: 0.917, p10-p90
+  // 0.87-0.97; synthetic frames 0.953; docs/roi.md).
+  double cut_palm_length_per_tangent = 0.92;
 
   // --- Blur: edge spread of the hand outline (contrast / steepest gradient), relative to R ---
   // NIR skin edges are soft by nature (light scatters under the skin): in focus they measure about
@@ -78,6 +82,8 @@ struct RoiParams {
   double spacing_min = 0.20;       // neighbouring valleys apart by [min, max] x R
   double spacing_max = 1.30;
   double spacing_ratio_max = 2.2;  // the two spacings of a triple may differ at most by this factor
+  double border_gap_reach = 0.5;   // palm cut by the border, two gaps: the third's place is this x
+                                   // their spacing from the border, or beyond it
   double spacing_irregularity_weight = 2.0;  // triple score: penalty per |ln(spacing1 / spacing2)|
   double middle_position_min = 0.15; // the middle valley projects between these fractions of the
   double middle_position_max = 0.85; //   way from the first to the third valley
@@ -98,7 +104,8 @@ struct RoiParams {
   // two genuine pairs of each other.
   double roi_offset = 0.72;        // ROI centre this x L from the tangent's midpoint, into the palm
   double roi_side = 0.95;          // ROI side, x L
-  double roi_min_inside = 0.95;    // fraction of the ROI square that must lie on the hand mask
+  double roi_min_inside = 0.95;    // fraction of the ROI square (of its part in the frame) that must lie on the hand mask
+  double cut_roi_min_in_frame = 0.70;  // palm cut by the border: at least this fraction of the square in the frame
   int roi_inside_grid = 16;        // ... tested on this many x this many sample points
   int max_supersampling = 4;       // warp at up to this multiple of roi_size, then area-average
 
@@ -106,6 +113,8 @@ struct RoiParams {
   double fallback_side = 1.30;     // ROI side x R (a square of side sqrt(2) R fits the circle)
   double axis_min_elongation = 1.50; // principal axis used only if sqrt(l1/l2) of the mask >= this
   double axis_max_residual = 30;   // degrees: larger residual rotations are not trusted (set to 0)
+  double gap_min_offset = 0.5;     // finger gaps say where the fingers are when their mean is this x R from the centre
+  double gap_max_axis_angle = 45;  // ... and the major axis is used for the angle within this of their direction
 
   // --- Quality (sub-scores ramp linearly between the "1" and the "0" values) ---
   double centring_good = 0.15;     // palm centre offset from the frame centre, x short side: score 1
