@@ -495,7 +495,7 @@ PalmLocation locate_once(const cv::Mat& gray, const RoiParams& p, bool log_scale
     // with finger spread) and the palm radius R (moves with the thumb and the wrist's outline).
     // Their errors are largely independent, so the mean varies less than either. When the frame
     // border cuts the palm (a close-up, a contact-free hand held off-centre) R is not known: the
-    // length is d times the typical sqrt(R / d). The ROI square must still lie inside the frame.
+    // length is d times the typical sqrt(R / d). Where the square may lie: below.
     const double length = palm_cut ? d * p.cut_palm_length_per_tangent : std::sqrt(d * out.palm_radius);
     cv::Point2d normal(-(fb - fa).y / d, (fb - fa).x / d);
     if (normal.x * (fc - mid).x + normal.y * (fc - mid).y < 0) normal = -normal;
