@@ -13,7 +13,7 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "internal/thread_pool.hpp"
+#include "palmvein/thread_pool.hpp"
 #include "palmvein/error.hpp"
 #include "palmvein/extractor.hpp"
 
@@ -42,7 +42,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // Templates of `count` palms from `first_palm` on, each at the given captures. A palm whose
 // captures do not all give a template is replaced by the next palm number (up to a limit).
 std::vector<std::vector<Template>> render_palms(std::uint64_t first_palm, std::size_t count,
-                                                const std::vector<std::uint64_t>& captures, internal::ThreadPool& pool,
+                                                const std::vector<std::uint64_t>& captures, ThreadPool& pool,
                                                 const BenchGalleryOptions& o, const PalmRenderer& render,
                                                 std::size_t& failures) {
   std::vector<std::vector<Template>> out(count);
@@ -92,7 +92,7 @@ std::vector<std::vector<Template>> render_palms(std::uint64_t first_palm, std::s
 
 BenchGallery build_bench_gallery(IdentificationIndex& index, const BenchGalleryOptions& o, const PalmRenderer& render) {
   o.check();
-  internal::ThreadPool pool(internal::ThreadPool::lanes_for(o.threads) - 1);  // and this thread
+  ThreadPool pool(ThreadPool::lanes_for(o.threads) - 1);  // and this thread
   BenchGallery g;
   auto t0 = std::chrono::steady_clock::now();
   const auto probe_palms = render_palms(0, o.probes, {0, 1}, pool, o, render, g.failures_to_acquire);
