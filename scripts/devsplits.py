@@ -7,9 +7,11 @@
 
 Runs `palmvein eval` on the tune and the validate half of casia940-fullhand, casia850-roi and
 polyu-nir-roi (palms 001-025 / 026-050, PolyU 0001-0125 / 0126-0250), on scut-sample and put-sample
-whole ("report only": never tune on them) and on a synthetic set (`palmvein synth --palms 40
---samples 6`), and prints one markdown table plus a summary of the validate + report-only figures,
-the only ones a closing note may quote. Sets that are absent are skipped with a message.
+whole ("report only": never tune on them), on a synthetic set (`palmvein synth --palms 40
+--samples 6`) and on stress copies of both casia940-fullhand halves (`palmvein augment`: hands rotated
+by up to 45 degrees, zoomed by up to 1.5x or 2x so that the border cuts the close-ups' palms; fixed
+seeds, docs/roi.md), and prints one markdown table plus a summary of the validate + report-only
+figures, the only ones a closing note may quote. Sets that are absent are skipped with a message.
 
 Exit 0 on success, 2 on a bad option or a failed command (one message on stderr).
 Standard library only.
@@ -26,7 +28,12 @@ import tempfile
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPLIT_SETS = ("casia940-fullhand", "casia850-roi", "polyu-nir-roi")
 REPORT_ONLY = ("scut-sample", "put-sample")
-ALL_SETS = SPLIT_SETS + REPORT_ONLY + ("synthetic",)
+# Stress copies of a split set's halves: name -> (source set, `palmvein augment` options, seed per half).
+STRESS_SETS = {
+    "casia940-rot45": ("casia940-fullhand", ["--rotate", "45", "--scale", "1.5"], {"tune": 11, "validate": 14}),
+    "casia940-closeup": ("casia940-fullhand", ["--rotate", "45", "--scale", "2"], {"tune": 12, "validate": 13}),
+}
+ALL_SETS = SPLIT_SETS + REPORT_ONLY + ("synthetic",) + tuple(STRESS_SETS)
 # The same cut as ../shared/tools/split_manifest.py (used when that tool is absent).
 FIXED_CUT = {"casia940-fullhand": 25, "casia850-roi": 25, "polyu-nir-roi": 125}
 
@@ -226,6 +233,21 @@ def main():
                 shutil.rmtree(d, ignore_errors=True)  # always made afresh by this build's generator
                 run([args.palmvein, "synth", "--palms", "40", "--samples", "6", "--seed", "1", "--out", d])
                 rows.append(evaluate(args, s, "all (synthetic)", os.path.join(d, "MANIFEST.csv")))
+                continue
+            if s in STRESS_SETS:
+                source, options, seeds = STRESS_SETS[s]
+                manifest = os.path.join(args.data, source, "MANIFEST.csv")
+                if not os.path.isfile(manifest):
+                    print("devsplits: %s absent (%s), skipped" % (source, manifest), file=sys.stderr)
+                    continue
+                for part in ("tune", "validate"):
+                    m = os.path.join(args.out, "%s.%s.csv" % (source, part))
+                    split(manifest, part, m, args.data)
+                    d = os.path.join(args.out, "%s.%s" % (s, part))
+                    shutil.rmtree(d, ignore_errors=True)
+                    run([args.palmvein, "augment", "--manifest", m, "--out", d, "--seed", str(seeds[part])] + options)
+                    rows.append(evaluate(args, s, part, os.path.join(d, "MANIFEST.csv")))
+                print("devsplits: %s done" % s, file=sys.stderr)
                 continue
             manifest = os.path.join(args.data, s, "MANIFEST.csv")
             if not os.path.isfile(manifest):
