@@ -2,14 +2,14 @@
 // The coarse pre-filter pass of CoarseToFine search, alone, against its peers in one run
 // (docs/identification.md, "The coarse pass against FAISS and the memory bandwidth"):
 //   BM_CoarsePass/<N>:            palmvein's coarse pass (identification/coarse_pass.hpp: the kernel
-//                                 over N coarse records, 224 bytes each, and the per-lane top-m),
-//                                 m = the default shortlist max(1024, N / 256), one probe;
+//                                 over N coarse records, 128 bytes each, and the per-lane top-m),
+//                                 m = the default shortlist max(1024, N / 128), one probe;
 //   BM_CoarsePassBefore/<N>:      the same with the kernel and top-m selection as they were before
 //                                 this benchmark existed (copied below): the old/new ratio;
-//   BM_StreamRead/<N>:            a 512-bit XOR-reduce over the same N x 224 bytes: what merely reading
+//   BM_StreamRead/<N>:            a 512-bit XOR-reduce over the same N x 128 bytes: what merely reading
 //                                 the bytes the coarse pass touches costs;
 //   BM_FaissBinaryFlat/<N>/<B>:   FAISS IndexBinaryFlat, one query, k = m, over N random B-byte codes
-//                                 (B = 1184: codes of a template's size, as issue #9 measured; B = 224: the coarse code's
+//                                 (B = 1184: codes of a template's size, as issue #9 measured; B = 128: the coarse code's
 //                                 size), as FAISS runs one query (one thread), and split over
 //                                 `threads` shards (IndexBinaryShards, one thread each).
 // Every case runs on kThreads threads (FAISS's single-index search: one). The program then prints
@@ -46,14 +46,14 @@ namespace ident = palmvein::detail::ident;
 namespace {
 
 constexpr unsigned kThreads = 2;
-// The default geometry: 16x16 coarse cells, 6 planes; shift radius ceil(max_shift 5 / factor 2) = 3
-// coarse cells, i.e. 7 x 7 = 49 probe variants (layout.cpp).
-constexpr std::size_t kPlanes = 6, kWords = 4, kShifts = 49, kRecordWords = (kPlanes + 1) * kWords;
-constexpr std::size_t kCoarseBytes = kRecordWords * 8;  // 224
+// The default geometry: 16x16 coarse cells, 3 planes (IdentTuning::kCoarsePlanes); shift radius
+// floor(max_shift 5 / factor 2) = 2 coarse cells, i.e. 5 x 5 = 25 probe variants (layout.cpp).
+constexpr std::size_t kPlanes = 3, kWords = 4, kShifts = 25, kRecordWords = (kPlanes + 1) * kWords;
+constexpr std::size_t kCoarseBytes = kRecordWords * 8;  // 128
 // "Codes of the template's size": the code size of issue #9's side-by-side measurement (the index
-// holds 1384 bytes per template, 1152 of them fine records).
+// holds 1288 bytes per template, 1152 of them fine records).
 constexpr std::size_t kTemplateBytes = 1184;
-static_assert(kCoarseBytes == 224);
+static_assert(kCoarseBytes == 128 && kPlanes == ident::IdentTuning::kCoarsePlanes);
 
 std::size_t shortlist(std::size_t n) {
   return std::min(n, std::max(ident::IdentTuning::kMinShortlist, n / ident::IdentTuning::kShortlistDivisor));

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <numeric>
 #include <optional>
 #include <cstdio>
 #include <string>
@@ -27,6 +29,7 @@
 #include "palmvein/evaluation.hpp"
 #include "palmvein/extractor.hpp"
 #include "palmvein/identification.hpp"
+#include "palmvein/matcher.hpp"
 #include "palmvein/synthetic.hpp"
 #include "palmvein/version.hpp"
 
@@ -39,6 +42,7 @@ struct BenchIdentifyArgs {
   std::string dataset;
   int coarse_factor = 0;
   int coarse_radius = -1;
+  int coarse_planes = 0;
   unsigned threads = 0;
   std::size_t probes = 20;
   std::size_t absent = 0;
@@ -86,6 +90,7 @@ IdentificationOptions index_options(const BenchIdentifyArgs& a) {
   io.kernel = parse_kernel(a.kernel);
   io.coarse_factor = a.coarse_factor;
   io.coarse_radius = a.coarse_radius;
+  io.coarse_planes = a.coarse_planes;
   return io;
 }
 
@@ -128,7 +133,15 @@ int run_bench_dataset(const BenchIdentifyArgs& a) {
   const auto& e = manifest.entries();
   std::size_t identical = 0, mate_rank1 = 0, probes = 0, max_rank = 0, max_impostors_ahead = 0;
   double max_impostor_fraction = 0, sum_rank = 0;
-  std::vector<double> ranks;
+  std::vector<double> ranks, mate_fractions;
+  // Shortlists of N / d entries (the index's default: d = 256, identification/tuning.hpp).
+  const std::vector<std::size_t> kShortlistFractions{64, 128, 256, 512, 1024};
+  std::vector<std::size_t> mated_lost(kShortlistFractions.size(), 0);
+  std::size_t mated_matcher_first = 0, max_mates = 0;
+  {
+    std::map<std::pair<std::string, int>, std::size_t> per_palm;
+    for (std::size_t i : enrolled) max_mates = std::max(max_mates, ++per_palm[{e[i].subject, static_cast<int>(e[i].hand)}]);
+  }
   const std::vector<std::size_t> ladder{2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
   std::vector<std::size_t> identical_at(ladder.size(), 0);
   for (std::size_t i : enrolled) {
@@ -154,6 +167,29 @@ int run_bench_dataset(const BenchIdentifyArgs& a) {
         else impostors_ahead += impostor;
       }
     }
+    // Every mate (not only the best), as if it were the palm's only enrolment: the fraction of the
+    // impostors the pre-filter puts ahead of it (times a gallery size N: the shortlist that keeps it
+    // among N impostors), and whether the exact matcher ranks it above every impostor.
+    if (impostors) {
+      std::vector<double> mate_fraction(n, -1.0);
+      for (std::size_t r = 0, ahead = 0; r < order.size(); ++r) {
+        if (!same_palm(e[i], e[order[r].id])) ++ahead;
+        else if (order[r].id != i) mate_fraction[order[r].id] = static_cast<double>(ahead) / static_cast<double>(impostors);
+      }
+      double best_impostor = -1;
+      for (const Candidate& c : index.search(*templates[i], 1 + max_mates + 1, SearchStrategy::Exhaustive))
+        if (!same_palm(e[i], e[c.id])) { best_impostor = c.score; break; }
+      if (best_impostor < 0) best_impostor = 1e9;  // the few impostors lie beyond the top list: not used
+      const Matcher matcher(*templates[i]);
+      for (std::size_t m : enrolled) {
+        if (mate_fraction[m] < 0) continue;
+        mate_fractions.push_back(mate_fraction[m]);
+        const bool matcher_first = matcher.score(*templates[m]) > best_impostor;
+        mated_matcher_first += matcher_first;
+        for (std::size_t l = 0; l < kShortlistFractions.size(); ++l)
+          mated_lost[l] += matcher_first && mate_fraction[m] > 1.0 / static_cast<double>(kShortlistFractions[l]);
+      }
+    }
     ranks.push_back(static_cast<double>(rank));
     sum_rank += static_cast<double>(rank);
     max_rank = std::max(max_rank, rank);
@@ -176,11 +212,24 @@ int run_bench_dataset(const BenchIdentifyArgs& a) {
   j["prefilter_impostors_ahead_max"] = max_impostors_ahead;
   j["prefilter_impostor_fraction_ahead_max"] = max_impostor_fraction;
   j["projected_shortlist_needed_at_1M"] = max_impostor_fraction * 1e6;
+  j["prefilter_mate_impostor_fraction_ahead"] = {
+      {"pairs", mate_fractions.size()},
+      {"mean", mate_fractions.empty() ? 0.0 : std::accumulate(mate_fractions.begin(), mate_fractions.end(), 0.0) / static_cast<double>(mate_fractions.size())},
+      {"p50", quantile(mate_fractions, 0.5)}, {"p90", quantile(mate_fractions, 0.9)},
+      {"p99", quantile(mate_fractions, 0.99)}, {"max", quantile(mate_fractions, 1.0)},
+      {"matcher_first", mated_matcher_first},
+      {"matcher_first_beyond_shortlist", [&] {
+         nlohmann::json lost = nlohmann::json::object();
+         for (std::size_t l = 0; l < kShortlistFractions.size(); ++l)
+           lost["N/" + std::to_string(kShortlistFractions[l])] = mated_lost[l];
+         return lost;
+       }()}};
   nlohmann::json at = nlohmann::json::object();
   for (std::size_t l = 0; l < ladder.size(); ++l) at[std::to_string(ladder[l])] = identical_at[l];
   j["rank1_identical_at_shortlist"] = at;
   j["coarse_factor"] = a.coarse_factor ? a.coarse_factor : 2;
   j["coarse_radius"] = a.coarse_radius;
+  j["coarse_planes"] = a.coarse_planes;  // 0: the library's default
   std::printf("%s\n", j.dump(2).c_str());
   return kExitOk;
 }
@@ -195,7 +244,7 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
   // and the rendered source templates), rather than failing with bad_alloc after minutes of filling.
   // bytes_per_template() of the default algorithm; the gallery reserves the index whole (no growth
   // by halves), plus 5 % for the allocator and the per-search buffers.
-  constexpr double kBytesPerEntry = 1384 * 1.05;
+  constexpr double kBytesPerEntry = 1288 * 1.05;
   const double need = kBytesPerEntry * static_cast<double>(a.gallery) + 512.0 * 1024 * 1024;
   if (const double available = available_memory_bytes(); available > 0 && need > available)
     throw InvalidArgument("a gallery of " + std::to_string(a.gallery) + " templates needs about " +
@@ -281,6 +330,7 @@ int run_bench_identify(const BenchIdentifyArgs& a) {
   j["shortlist"] = index.shortlist_size();
   j["coarse_factor"] = a.coarse_factor ? a.coarse_factor : 2;
   j["coarse_radius"] = a.coarse_radius;
+  j["coarse_planes"] = a.coarse_planes;  // 0: the library's default
   j["latency_ms_median"] = quantile(fast_ms, 0.5);
   j["latency_ms"] = spread(fast_ms);
   j["exhaustive_latency_ms_median"] = exh_median;
@@ -347,6 +397,9 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   id->add_option("--coarse-factor", args->coarse_factor, "Pre-filter downsampling (0: default)")->check(CLI::Range(0, 8));
   id->add_option("--coarse-radius", args->coarse_radius, "Pre-filter shift radius in coarse cells (-1: automatic)")
       ->check(CLI::Range(-1, 16));
+  id->add_option("--coarse-planes", args->coarse_planes,
+                 "Orientation planes the pre-filter compares, spread evenly (0: default)")
+      ->check(CLI::Range(0, 16));
   id->add_option("--threads", args->threads, "Search and build threads (0: all cores)")->check(CLI::Range(0, 1024));
   id->add_option("--probes", args->probes, "Probe palms (their mates are enrolled)")->check(CLI::Range(1, 100'000));
   id->add_option("--absent", args->absent, "Extra probes of palms that are not enrolled (open-set searches)")

@@ -169,7 +169,7 @@ TEST(IdentificationKernels, EveryPairPathGivesIdenticalCounts) {
 TEST(IdentificationKernels, EveryCoarsePathGivesIdenticalBestShifts) {
   std::mt19937_64 rng(11);
   const auto paths = algo::available_isas();
-  for (std::size_t planes : {1u, 6u})
+  for (std::size_t planes : {1u, 2u, 3u, 6u})
     for (std::size_t pw : {1u, 4u, 8u})
       for (std::size_t shifts : {1u, 9u, 25u})
         for (std::uint32_t min_valid : {1u, 40u}) {
@@ -345,6 +345,73 @@ TEST(Identification, CoarseToFineWithFullShortlistIsExhaustive) {
   const auto r = tiny.search(t[0], 10);
   ASSERT_EQ(r.size(), 3u);
   for (const auto& c : r) EXPECT_EQ(c.score, match(t[0], t[c.id]));
+}
+
+TEST(Identification, EveryCoarsePlaneCountKeepsExactScores) {
+  const auto& t = shared_templates();
+  for (int planes : {1, 2, 3, 6, 16}) {
+    IdentificationOptions o;
+    o.shortlist = t.size();
+    o.coarse_planes = planes;
+    IdentificationIndex index(o);
+    for (std::size_t i = 0; i < t.size(); ++i) index.add(i, t[i]);
+    for (std::size_t p = 0; p < t.size(); p += 5)
+      EXPECT_EQ(index.search(t[p], 5), index.search(t[p], 5, SearchStrategy::Exhaustive)) << "planes " << planes;
+  }
+  IdentificationOptions bad;
+  bad.coarse_planes = 17;
+  EXPECT_THROW(IdentificationIndex{bad}, InvalidArgument);
+  bad.coarse_planes = -1;
+  EXPECT_THROW(IdentificationIndex{bad}, InvalidArgument);
+}
+
+namespace {
+
+// `code` translated by (dx, dy) cells: cell (x, y) takes cell (x - dx, y - dy); cells from outside
+// are invalid.
+detail::BitCode translated(const detail::BitCode& code, int dx, int dy) {
+  detail::BitCode out = code;
+  std::fill(out.bits.begin(), out.bits.end(), 0);
+  std::fill(out.mask.begin(), out.mask.end(), 0);
+  const std::size_t words = code.words_per_plane();
+  for (int y = 0; y < code.height; ++y)
+    for (int x = 0; x < code.width; ++x) {
+      const int sx = x - dx, sy = y - dy;
+      if (sx < 0 || sy < 0 || sx >= code.width || sy >= code.height || !code.valid(sx, sy)) continue;
+      const std::size_t i = static_cast<std::size_t>(y) * code.width + static_cast<std::size_t>(x);
+      out.mask[i / 64] |= std::uint64_t{1} << (i % 64);
+      for (std::size_t p = 0; p < code.planes; ++p)
+        if (code.bit(p, sx, sy)) out.bits[p * words + i / 64] |= std::uint64_t{1} << (i % 64);
+    }
+  return out;
+}
+
+}  // namespace
+
+// Known answers for the pre-filter's shift search: a template translated by any even number of
+// fine cells up to the matcher's first-stage reach (+-4 cells, i.e. +-2 coarse cells) is, to the
+// pre-filter, its original at distance 0, whatever the plane count; it is therefore ranked first
+// among other palms.
+TEST(Identification, PrefilterFindsEveryTranslateWithinTheMatchersReach) {
+  const auto& t = shared_templates();
+  for (int planes : {2, 3, 6}) {
+    IdentificationOptions o;
+    o.coarse_planes = planes;
+    for (int ay = -2; ay <= 2; ++ay)
+      for (int ax = -2; ax <= 2; ++ax) {
+        auto moved = std::make_shared<detail::TemplateData>(t[0].data());
+        moved->orientation = translated(moved->orientation, 2 * ax, 2 * ay);
+        moved->lines = translated(moved->lines, 2 * ax, 2 * ay);
+        IdentificationIndex index(o);
+        for (std::size_t i = 2; i < t.size(); ++i) index.add(i, t[i]);  // other palms (t[1] is t[0]'s mate)
+        index.add(0, Template(moved));
+        const auto top = index.prefilter(t[0], 2);
+        ASSERT_EQ(top.size(), 2u);
+        EXPECT_EQ(top[0].id, 0u) << "planes " << planes << " translate " << 2 * ax << "," << 2 * ay;
+        EXPECT_EQ(top[0].score, 1.0) << "planes " << planes << " translate " << 2 * ax << "," << 2 * ay;
+        EXPECT_LT(top[1].score, 0.8) << "planes " << planes;
+      }
+  }
 }
 
 TEST(Identification, TiesRankBySmallerIdThenEnrolmentOrder) {

@@ -58,10 +58,14 @@ struct PALMVEIN_API IdentificationOptions {
   // Pre-filter geometry (CoarseToFine): orientation code downsampling per axis, 1..8 (0: default, 2).
   int coarse_factor = 0;
   // Pre-filter shift radius in coarse cells, 0..16 (-1: the matcher's radius / coarse_factor,
-  // rounded up).
+  // rounded down: 5 / 2 = 2 coarse cells = the matcher's first-stage reach of +-4 cells).
   int coarse_radius = -1;
+  // Pre-filter orientation planes: how many of the code's planes the pre-filter compares, spread
+  // evenly over the orientations (plane i * planes_in_code / coarse_planes), 1..16; 0: the default
+  // (lib/src/identification/tuning.hpp); more than the code has: all of them.
+  int coarse_planes = 0;
   // Throws InvalidArgument when a field is out of range (threads above 1024, an unknown strategy or
-  // kernel, coarse_factor outside 0..8, coarse_radius outside -1..16).
+  // kernel, coarse_factor outside 0..8, coarse_radius outside -1..16, coarse_planes outside 0..16).
   void check() const;
 };
 

@@ -178,7 +178,7 @@ PALMVEIN_TARGET_AVX512 inline void count_shifts(const std::uint64_t* block, cons
   }
 }
 
-// A fixed geometry (the default coarse code: 6 planes of 4 words): the loops unroll completely and
+// A fixed geometry (the coarse codes of 32x32 cells downsampled 2x2: 6, 4, 3 or 2 planes of 4 words): the loops unroll completely and
 // two shifts share each candidate load. On Zen 5 about 1.3x faster than coarse_any on one core
 // (the whole pass: 1.5x less CPU at 1M, benchmarks/bench_coarse.cpp).
 template <std::size_t P, std::size_t W>
@@ -247,8 +247,14 @@ PALMVEIN_TARGET_AVX512 void coarse_any(const CoarseTask& t) {
 }  // namespace
 
 PALMVEIN_TARGET_AVX512 void coarse_avx512(const CoarseTask& t) {
-  if (t.planes == 6 && t.plane_words == 4)
+  if (t.plane_words == 4 && t.planes == 6)
     coarse_fixed<6, 4>(t);
+  else if (t.plane_words == 4 && t.planes == 4)
+    coarse_fixed<4, 4>(t);
+  else if (t.plane_words == 4 && t.planes == 3)
+    coarse_fixed<3, 4>(t);
+  else if (t.plane_words == 4 && t.planes == 2)
+    coarse_fixed<2, 4>(t);
   else
     coarse_any(t);
 }

@@ -127,6 +127,8 @@ void IdentificationOptions::check() const {
     throw InvalidArgument("identification: coarse_factor must be 0..8, got " + std::to_string(coarse_factor));
   if (coarse_radius < -1 || coarse_radius > 16)
     throw InvalidArgument("identification: coarse_radius must be -1..16, got " + std::to_string(coarse_radius));
+  if (coarse_planes < 0 || coarse_planes > 16)
+    throw InvalidArgument("identification: coarse_planes must be 0..16, got " + std::to_string(coarse_planes));
 }
 
 std::vector<PopcountKernel> available_popcount_kernels() {
@@ -142,7 +144,8 @@ struct IdentificationIndex::Impl {
         isa(to_isa(o.kernel)),
         kernels(detail::algo::kernels_for(isa)),
         coarse_kernel(detail::algo::coarse_kernel_for(isa)),
-        coarse_params{o.coarse_factor ? o.coarse_factor : IdentTuning::kCoarseFactor, o.coarse_radius} {}
+        coarse_params{o.coarse_factor ? o.coarse_factor : IdentTuning::kCoarseFactor, o.coarse_radius,
+                      o.coarse_planes ? o.coarse_planes : IdentTuning::kCoarsePlanes} {}
 
   mutable std::shared_mutex mutex;
   unsigned lanes;

@@ -142,11 +142,14 @@ Layout::Layout(const TemplateData& first, CoarseParams coarse)
   c_width_ = (o_width_ + f - 1) / f;
   c_height_ = (o_height_ + f - 1) / f;
   const int o_radius = reference_.search.orientation_radius();
-  c_radius_ = coarse.radius >= 0 ? coarse.radius : (o_radius + f - 1) / f;
+  c_radius_ = coarse.radius >= 0 ? coarse.radius : o_radius / f;
   const std::size_t cwords = (static_cast<std::size_t>(c_width_) * c_height_ + 63) / 64;
-  const auto planes = static_cast<std::size_t>(first.orientation.planes);
-  if (c_width_ > 64 || cwords > 8 || planes > 16 || c_radius_ > 16)
+  const auto code_planes = static_cast<std::size_t>(first.orientation.planes);
+  if (c_width_ > 64 || cwords > 8 || code_planes > 16 || c_radius_ > 16)
     throw InvalidArgument("identification: code too large for the coarse filter (use a larger coarse factor)");
+  if (coarse.planes < 1) throw InvalidArgument("identification: the coarse filter needs at least one plane");
+  const std::size_t planes = std::min(code_planes, static_cast<std::size_t>(coarse.planes));
+  for (std::size_t i = 0; i < planes; ++i) c_planes_.push_back(i * code_planes / planes);
   const auto side = static_cast<std::size_t>(2 * c_radius_ + 1);
   coarse_ = {planes, cwords, side * side};
   min_c_ = static_cast<std::size_t>(default_feature_config().min_overlap_fraction * c_width_ * c_height_);
@@ -154,8 +157,20 @@ Layout::Layout(const TemplateData& first, CoarseParams coarse)
 
 void Layout::check_compatible(const TemplateData& t) const { algo::check_comparable(reference_, t); }
 
+BitCode Layout::coarse_code(const TemplateData& t) const {
+  BitCode c = downsample(t.orientation, c_factor_);
+  if (c_planes_.size() == c.planes) return c;
+  const std::size_t pw = c.words_per_plane();
+  std::vector<std::uint64_t> bits(c_planes_.size() * pw);
+  for (std::size_t p = 0; p < c_planes_.size(); ++p)
+    std::copy_n(c.bits.begin() + static_cast<std::ptrdiff_t>(c_planes_[p] * pw), pw, bits.begin() + static_cast<std::ptrdiff_t>(p * pw));
+  c.bits = std::move(bits);
+  c.planes = static_cast<decltype(c.planes)>(c_planes_.size());
+  return c;
+}
+
 void Layout::write_coarse(const TemplateData& t, std::uint64_t* block, std::size_t lane) const {
-  const BitCode c = downsample(t.orientation, c_factor_);
+  const BitCode c = coarse_code(t);
   const std::size_t pw = coarse_.words;
   for (std::size_t p = 0; p < coarse_.planes; ++p)
     for (std::size_t w = 0; w < pw; ++w) block[(p * pw + w) * kLanes + lane] = c.bits[p * pw + w];
@@ -167,7 +182,7 @@ PreparedSearchProbe Layout::prepare(const TemplateData& probe) const {
   PreparedSearchProbe out;
   out.fine = algo::prepare_probe(probe);
   out.coarse.resize(coarse_.shifts * coarse_.record_words());
-  write_shifted(downsample(probe.orientation, c_factor_), c_radius_, out.coarse.data());
+  write_shifted(coarse_code(probe), c_radius_, out.coarse.data());
   return out;
 }
 

@@ -48,7 +48,8 @@ BitCode downsample(const BitCode& code, int f, bool allow_fast = true);
 // The coarse pre-filter's geometry.
 struct CoarseParams {
   int factor = IdentTuning::kCoarseFactor;  // downsampling per axis
-  int radius = -1;                          // shift radius in coarse cells; -1: ceil(fine radius / factor)
+  int radius = -1;                          // shift radius in coarse cells; -1: floor(fine radius / factor)
+  int planes = IdentTuning::kCoarsePlanes;  // orientation planes compared, spread evenly (>= the code's: all)
 };
 
 class Layout {
@@ -74,12 +75,16 @@ class Layout {
 
   PreparedSearchProbe prepare(const TemplateData& probe) const;
 
+  // The coarse code of `t`: its orientation code downsampled, the chosen planes only.
+  BitCode coarse_code(const TemplateData& t) const;
+
  private:
   algo::PreparedProbe reference_;  // the first template, prepared: the geometry all must share
   int o_width_, o_height_;
   int c_radius_;
   int c_width_, c_height_;
   int c_factor_ = 2;
+  std::vector<std::size_t> c_planes_;  // the orientation planes in the coarse code, in order
   std::size_t min_c_ = 0;
   FamilyShape coarse_;
 };
