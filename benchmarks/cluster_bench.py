@@ -77,7 +77,7 @@ def main():
             out["index_resident_mib"] = round(palmvein.resident_bytes() / 2**20)
             out["shortlist"] = index.shortlist_size
             t0 = time.perf_counter()
-            # Each shard pre-filters with its own default shortlist (its size / 128): the shards together
+            # Each shard pre-filters with its own default shortlist (its size / kShortlistDivisor): the shards together
             # re-rank as many entries as the one index does, so both do the same work.
             sharded = cluster.ShardedGallery(client, store, shards=a.shards, strategy=strategy, call_timeout_s=600)
             out["shard_load_seconds"] = time.perf_counter() - t0
